@@ -1,0 +1,42 @@
+//! Settings the core needs, already typed and validated by the binary's configuration layer.
+
+use std::time::Duration;
+
+use crate::credential::HashParams;
+
+/// Core settings with production defaults.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Argon2id parameters for new hashes.
+    pub hash: HashParams,
+    /// Hashing threads (0 = one per core).
+    pub hash_workers: usize,
+    /// Jobs allowed to wait for a hashing thread (0 = twice the workers).
+    pub hash_queue: usize,
+    /// Sliding session lifetime: a session unused this long expires (default 6 h).
+    pub session_idle: Duration,
+    /// Absolute session lifetime, however active (default 7 days).
+    pub session_absolute: Duration,
+    /// How stale `last_seen_at` may get before a use writes it again (bounds write load;
+    /// the sliding expiry is exact to within this interval).
+    pub session_touch_interval: Duration,
+    /// Minimum password length in characters.
+    pub min_password_chars: usize,
+    /// Maximum password length in characters.
+    pub max_password_chars: usize,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        CoreConfig {
+            hash: HashParams::default(),
+            hash_workers: 0,
+            hash_queue: 0,
+            session_idle: Duration::from_secs(6 * 3600),
+            session_absolute: Duration::from_secs(7 * 24 * 3600),
+            session_touch_interval: Duration::from_secs(60),
+            min_password_chars: 15,
+            max_password_chars: 256,
+        }
+    }
+}

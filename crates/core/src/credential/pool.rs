@@ -1,0 +1,168 @@
+//! The bounded Argon2id pool: one OS thread per core, each with its own memory buffer, fed by
+//! a bounded admission queue. A full queue refuses at once with [`CoreError::Overloaded`], so
+//! the async executor never blocks on hashing and no request waits without bound.
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::hasher::{Argon2Worker, HashParams};
+use crate::metrics::CoreMetrics;
+use crate::CoreError;
+
+type Job = Box<dyn FnOnce(&mut Argon2Worker) + Send>;
+
+/// Handle to the hashing workers. Cloning shares the same pool.
+#[derive(Clone)]
+pub struct HashPool {
+    tx: SyncSender<Job>,
+    metrics: Arc<CoreMetrics>,
+    workers: usize,
+    capacity: usize,
+}
+
+impl HashPool {
+    /// Starts `workers` threads (0 = one per available core) behind a queue holding at most
+    /// `queue_capacity` waiting jobs (0 = twice the workers).
+    pub fn start(
+        params: HashParams,
+        workers: usize,
+        queue_capacity: usize,
+        metrics: Arc<CoreMetrics>,
+    ) -> Result<Self, CoreError> {
+        let workers = if workers == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            workers
+        };
+        let capacity = if queue_capacity == 0 {
+            workers * 2
+        } else {
+            queue_capacity
+        };
+        let (tx, rx) = sync_channel::<Job>(capacity);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..workers {
+            let mut worker = Argon2Worker::with_metrics(params, Arc::clone(&metrics))?;
+            let rx = Arc::clone(&rx);
+            let metrics = Arc::clone(&metrics);
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || worker_loop(&rx, &mut worker, &metrics))
+                .map_err(|e| CoreError::Internal(format!("cannot start hashing thread: {e}")))?;
+        }
+        Ok(HashPool {
+            tx,
+            metrics,
+            workers,
+            capacity,
+        })
+    }
+
+    /// Number of hashing threads.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Capacity of the admission queue.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Runs `f` on a hashing thread and awaits its result. Refuses immediately with
+    /// `Overloaded` when the queue is full.
+    pub async fn run<R, F>(&self, f: F) -> Result<R, CoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Argon2Worker) -> R + Send + 'static,
+    {
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |w| {
+            // The receiver may be gone if the request was cancelled; nothing to do then.
+            let _ = done_tx.send(f(w));
+        });
+        self.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
+        match self.tx.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+                self.metrics.queue_refused.fetch_add(1, Ordering::Relaxed);
+                return Err(CoreError::Overloaded {
+                    retry_after: Duration::from_secs(1),
+                });
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+                return Err(CoreError::Internal("hashing pool stopped".into()));
+            }
+        }
+        done_rx
+            .await
+            .map_err(|_| CoreError::Internal("hashing job was dropped".into()))
+    }
+}
+
+fn worker_loop(rx: &Mutex<Receiver<Job>>, worker: &mut Argon2Worker, metrics: &CoreMetrics) {
+    loop {
+        let job = {
+            let Ok(guard) = rx.lock() else { return };
+            match guard.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        };
+        metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+        metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+        job(worker);
+        metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> HashParams {
+        HashParams { m_kib: 64, t: 1, p: 1 }
+    }
+
+    #[tokio::test]
+    async fn runs_jobs_on_worker_threads() -> Result<(), CoreError> {
+        let metrics = Arc::new(CoreMetrics::default());
+        let pool = HashPool::start(params(), 1, 1, Arc::clone(&metrics))?;
+        let phc = pool.run(|w| w.hash("pw")).await??;
+        assert!(pool.run(move |w| w.verify("pw", &phc)).await??);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn full_queue_refuses_immediately() -> Result<(), CoreError> {
+        let metrics = Arc::new(CoreMetrics::default());
+        let pool = HashPool::start(params(), 1, 1, Arc::clone(&metrics))?;
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        // Occupy the only worker until released.
+        let p = pool.clone();
+        let busy = tokio::spawn(async move {
+            p.run(move |_| {
+                let _ = started_tx.send(());
+                let _ = release_rx.recv();
+            })
+            .await
+        });
+        started_rx.await.map_err(|_| CoreError::Internal("no start".into()))?;
+        // One job fits in the queue...
+        let p = pool.clone();
+        let queued = tokio::spawn(async move { p.run(|_| 1).await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // ...the next is refused at once.
+        let refused = pool.run(|_| 2).await;
+        assert!(matches!(refused, Err(CoreError::Overloaded { .. })));
+        assert_eq!(metrics.queue_refused.load(Ordering::Relaxed), 1);
+        let _ = release_tx.send(());
+        assert!(busy.await.is_ok());
+        assert!(matches!(queued.await, Ok(Ok(1))));
+        Ok(())
+    }
+}

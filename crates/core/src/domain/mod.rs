@@ -1,0 +1,11 @@
+//! Domain values that can only be built by parsing, so nothing downstream validates again.
+
+mod ids;
+mod password;
+mod token;
+mod user;
+
+pub use ids::{AssociateId, UserId};
+pub use password::Password;
+pub use token::{SessionKind, SessionToken, TokenHash};
+pub use user::{Email, FullName, Role, Username};

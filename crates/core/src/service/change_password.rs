@@ -1,0 +1,97 @@
+//! Changing one's own password: verify the current one, check the new one, compare-and-swap.
+
+use crate::audit::AuditKind;
+use crate::domain::Password;
+use crate::store::PasswordChange;
+use crate::{Core, CoreError, RequestContext};
+
+use super::Principal;
+
+/// The business outcome of a change request that was well-formed and authorised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    /// The password was changed; the caller's other sessions were revoked.
+    Changed,
+    /// The current password was wrong, or another change won the race.
+    WrongPassword,
+}
+
+impl Core {
+    /// Changes the caller's own password. The policy is checked first (cheap, no hashing);
+    /// then one hashing job verifies the current password and hashes the new one; then the
+    /// change commits only if the credential is still the verified one, revoking every other
+    /// session of the user and writing the audit row in the same transaction.
+    pub async fn change_own_password(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        old: Password,
+        new: Password,
+    ) -> Result<ChangeOutcome, CoreError> {
+        let user = &principal.user;
+        let failures = self.policy.check(&new);
+        if !failures.is_empty() {
+            let codes: Vec<&str> = failures.iter().map(|f| f.code).collect();
+            let event = self.event(
+                ctx,
+                AuditKind::PasswordChangeFailed,
+                Some(user.id),
+                Some(user.username.as_str()),
+                Some(format!("policy:{}", codes.join(","))),
+            );
+            self.audit_alone(event).await?;
+            return Err(CoreError::PolicyViolation(failures));
+        }
+        let stored = user.password_hash.clone();
+        let new_hash = self
+            .pool
+            .run(move |w| -> Result<Option<String>, CoreError> {
+                if w.verify(old.expose(), &stored)? {
+                    w.hash(new.expose()).map(Some)
+                } else {
+                    Ok(None)
+                }
+            })
+            .await??;
+        let Some(new_hash) = new_hash else {
+            let event = self.event(
+                ctx,
+                AuditKind::PasswordChangeFailed,
+                Some(user.id),
+                Some(user.username.as_str()),
+                Some("bad_current_password".into()),
+            );
+            self.audit_alone(event).await?;
+            return Ok(ChangeOutcome::WrongPassword);
+        };
+        let audit = self.event(
+            ctx,
+            AuditKind::PasswordChanged,
+            Some(user.id),
+            Some(user.username.as_str()),
+            None,
+        );
+        let change = PasswordChange {
+            user_id: user.id,
+            expected_version: user.credential_version,
+            new_hash,
+            at: audit.at,
+            keep_session: Some(principal.session_id),
+            audit,
+        };
+        if self.store.commit_password_change(&change).await? {
+            change.audit.log();
+            Ok(ChangeOutcome::Changed)
+        } else {
+            let event = self.event(
+                ctx,
+                AuditKind::PasswordChangeFailed,
+                Some(user.id),
+                Some(user.username.as_str()),
+                Some("concurrent_change".into()),
+            );
+            self.audit_alone(event).await?;
+            Ok(ChangeOutcome::WrongPassword)
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Use cases shared by every front end. Front ends call these and nothing below them.
+
+mod authenticate;
+mod change_password;
+mod policy;
+mod sessions;
+mod users;
+
+use std::sync::Arc;
+
+use crate::audit::{AuditEvent, AuditKind, FrontEnd};
+use crate::clock::Clock;
+use crate::config::CoreConfig;
+use crate::credential::HashPool;
+use crate::domain::{Password, UserId};
+use crate::metrics::CoreMetrics;
+use crate::store::Store;
+use crate::CoreError;
+
+pub use authenticate::Login;
+pub use change_password::ChangeOutcome;
+pub use policy::PasswordPolicy;
+pub use sessions::Principal;
+pub use users::NewUserInput;
+
+/// Who is asking: the front end and the client's address and user agent, for audit.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// Front end the request came through.
+    pub front_end: FrontEnd,
+    /// Client address (after the trusted-proxy rules of the server).
+    pub client_addr: Option<String>,
+    /// Client user agent, truncated.
+    pub user_agent: Option<String>,
+}
+
+impl RequestContext {
+    /// A context for `front_end` with no client details (CLI, tests).
+    pub fn new(front_end: FrontEnd) -> Self {
+        RequestContext {
+            front_end,
+            client_addr: None,
+            user_agent: None,
+        }
+    }
+}
+
+/// The credential service: one per process, shared by all front ends.
+pub struct Core {
+    store: Arc<dyn Store>,
+    pool: HashPool,
+    clock: Arc<dyn Clock>,
+    config: CoreConfig,
+    policy: PasswordPolicy,
+    metrics: Arc<CoreMetrics>,
+    /// Hash of a random password with the current parameters: unknown users are verified
+    /// against it so they cost exactly what a known user costs.
+    dummy_hash: Arc<str>,
+}
+
+impl Core {
+    /// Starts the hashing pool and prepares the dummy hash.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: CoreConfig,
+        metrics: Arc<CoreMetrics>,
+    ) -> Result<Self, CoreError> {
+        let pool = HashPool::start(
+            config.hash,
+            config.hash_workers,
+            config.hash_queue,
+            Arc::clone(&metrics),
+        )?;
+        let random = crate::domain::SessionToken::generate();
+        let secret = random.expose().to_owned();
+        let dummy_hash: Arc<str> = pool.run(move |w| w.hash(&secret)).await??.into();
+        let policy = PasswordPolicy::from_config(&config);
+        Ok(Core {
+            store,
+            pool,
+            clock,
+            config,
+            policy,
+            metrics,
+            dummy_hash,
+        })
+    }
+
+    /// The store (for administrative reads).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The live counters.
+    pub fn metrics(&self) -> &Arc<CoreMetrics> {
+        &self.metrics
+    }
+
+    /// The hashing pool (its size is exported as a metric).
+    pub fn pool(&self) -> &HashPool {
+        &self.pool
+    }
+
+    /// The active configuration.
+    pub fn config(&self) -> &CoreConfig {
+        &self.config
+    }
+
+    /// The password policy.
+    pub fn policy(&self) -> &PasswordPolicy {
+        &self.policy
+    }
+
+    /// Hashes a new password on the pool.
+    async fn hash_new(&self, password: &Password) -> Result<String, CoreError> {
+        let p = password.clone();
+        self.pool.run(move |w| w.hash(p.expose())).await?
+    }
+
+    fn event(
+        &self,
+        ctx: &RequestContext,
+        kind: AuditKind,
+        user_id: Option<UserId>,
+        username: Option<&str>,
+        reason: Option<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            at: self.clock.now(),
+            user_id,
+            username: username.map(str::to_owned),
+            kind,
+            front_end: ctx.front_end,
+            client_addr: ctx.client_addr.clone(),
+            reason,
+        }
+    }
+
+    /// Stores an audit row that changes nothing else, then logs it.
+    async fn audit_alone(&self, event: AuditEvent) -> Result<(), CoreError> {
+        self.store.append_audit(&event).await?;
+        event.log();
+        Ok(())
+    }
+}

@@ -1,0 +1,191 @@
+//! The storage contract. Each method is one transaction, so every backend gives the same
+//! atomicity: a password change, the revocation of other sessions and its audit row commit
+//! together or not at all.
+
+use async_trait::async_trait;
+
+use crate::audit::{AuditEvent, AuditRecord};
+use crate::clock::Timestamp;
+use crate::domain::{AssociateId, Email, FullName, Role, SessionKind, TokenHash, UserId, Username};
+use crate::CoreError;
+
+/// A user as stored.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    /// UUID.
+    pub id: UserId,
+    /// SuperOffice associate id.
+    pub associate_id: AssociateId,
+    /// Login name as given at creation.
+    pub username: Username,
+    /// E-mail address.
+    pub email: Option<Email>,
+    /// Display name.
+    pub full_name: Option<FullName>,
+    /// Role.
+    pub role: Role,
+    /// Operator lock: logins refused until then.
+    pub locked_until: Option<Timestamp>,
+    /// PHC string of the current password.
+    pub password_hash: String,
+    /// When the password was last set.
+    pub password_changed_at: Timestamp,
+    /// Incremented on every password change; the compare-and-swap key.
+    pub credential_version: i64,
+    /// The user must change their password before doing anything else.
+    pub must_change_password: bool,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// UUID.
+    pub id: UserId,
+    /// Login name.
+    pub username: Username,
+    /// E-mail address.
+    pub email: Option<Email>,
+    /// Display name.
+    pub full_name: Option<FullName>,
+    /// Role.
+    pub role: Role,
+    /// PHC string.
+    pub password_hash: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
+/// How to find a user.
+#[derive(Debug, Clone, Copy)]
+pub enum UserLookup<'a> {
+    /// By id.
+    Id(UserId),
+    /// By associate id.
+    Associate(AssociateId),
+    /// By login name (case-insensitive).
+    Name(&'a Username),
+}
+
+/// A session to store.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Row id.
+    pub id: uuid::Uuid,
+    /// Owner.
+    pub user_id: UserId,
+    /// SHA-256 of the token.
+    pub token_hash: TokenHash,
+    /// Which front end created it.
+    pub kind: SessionKind,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Current expiry (sliding).
+    pub expires_at: Timestamp,
+    /// Client address at creation.
+    pub client_addr: Option<String>,
+    /// Client user agent at creation.
+    pub user_agent: Option<String>,
+}
+
+/// A session read back.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    /// Row id.
+    pub id: uuid::Uuid,
+    /// Owner.
+    pub user_id: UserId,
+    /// Kind.
+    pub kind: SessionKind,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last use that was written.
+    pub last_seen_at: Timestamp,
+    /// Current expiry.
+    pub expires_at: Timestamp,
+    /// Set when revoked.
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A password change to commit if the credential is still the one that was verified.
+#[derive(Debug, Clone)]
+pub struct PasswordChange {
+    /// Whose password.
+    pub user_id: UserId,
+    /// The `credential_version` that was verified; the change commits only if unchanged.
+    pub expected_version: i64,
+    /// New PHC string.
+    pub new_hash: String,
+    /// When.
+    pub at: Timestamp,
+    /// Revoke every other live session of the user except this one (None = revoke all).
+    pub keep_session: Option<uuid::Uuid>,
+    /// The audit row describing the change.
+    pub audit: AuditEvent,
+}
+
+/// Filter for reading audit rows.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only rows about this user.
+    pub user_id: Option<UserId>,
+    /// Only rows at or after this time.
+    pub since: Option<Timestamp>,
+    /// At most this many rows (newest last).
+    pub limit: Option<i64>,
+}
+
+/// Persistent state of passgate. Implementations: SQLite (embedded default).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks the database answers (for `/readyz`).
+    async fn ping(&self) -> Result<(), CoreError>;
+
+    /// Creates a user with the next free associate id; `Conflict` when the name is taken.
+    async fn create_user(&self, user: &NewUser, audit: &AuditEvent) -> Result<UserRecord, CoreError>;
+
+    /// Finds one user.
+    async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError>;
+
+    /// Users whose e-mail matches (case-insensitively).
+    async fn find_users_by_email(&self, email: &Email) -> Result<Vec<UserRecord>, CoreError>;
+
+    /// All users, by associate id.
+    async fn list_users(&self) -> Result<Vec<UserRecord>, CoreError>;
+
+    /// Replaces the hash without changing the password (rehash on login) if the version is
+    /// still `expected_version`; returns whether it did.
+    async fn rehash_password(
+        &self,
+        user_id: UserId,
+        expected_version: i64,
+        new_hash: &str,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError>;
+
+    /// Commits a password change (compare-and-swap on `credential_version`), revokes the
+    /// user's other sessions and writes the audit row, in one transaction. Returns false,
+    /// changing nothing, when the version no longer matches.
+    async fn commit_password_change(&self, change: &PasswordChange) -> Result<bool, CoreError>;
+
+    /// Stores a new session together with its audit row.
+    async fn insert_session(&self, session: &NewSession, audit: &AuditEvent) -> Result<(), CoreError>;
+
+    /// Finds a session by token digest (whatever its state; the caller checks expiry).
+    async fn find_session(&self, token_hash: &TokenHash) -> Result<Option<SessionRecord>, CoreError>;
+
+    /// Records a use of a session and slides its expiry.
+    async fn touch_session(
+        &self,
+        id: uuid::Uuid,
+        last_seen_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), CoreError>;
+
+    /// Appends an audit row on its own (for events that change nothing else).
+    async fn append_audit(&self, event: &AuditEvent) -> Result<(), CoreError>;
+
+    /// Reads audit rows, oldest first.
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, CoreError>;
+}

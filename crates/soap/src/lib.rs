@@ -1,0 +1,2 @@
+//! SOAP front end.
+pub mod wsdl;

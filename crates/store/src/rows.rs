@@ -1,0 +1,103 @@
+//! Conversions between stored columns and domain values, shared by the backends.
+
+use passgate_core::domain::{AssociateId, Email, FullName, Role, SessionKind, UserId, Username};
+use passgate_core::store::{SessionRecord, UserRecord};
+use passgate_core::{CoreError, Timestamp};
+
+/// Raw user columns as read from any backend.
+pub(crate) struct UserRow {
+    pub id: String,
+    pub associate_id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub role: String,
+    pub locked_until: Option<i64>,
+    pub password_hash: String,
+    pub password_changed_at: i64,
+    pub credential_version: i64,
+    pub must_change_password: bool,
+    pub created_at: i64,
+}
+
+fn corrupt(what: &str) -> CoreError {
+    CoreError::Internal(format!("stored {what} is invalid"))
+}
+
+impl UserRow {
+    pub fn into_record(self) -> Result<UserRecord, CoreError> {
+        Ok(UserRecord {
+            id: parse_uuid(&self.id).map(UserId)?,
+            associate_id: i32::try_from(self.associate_id)
+                .ok()
+                .and_then(|v| AssociateId::new(v).ok())
+                .ok_or_else(|| corrupt("associate_id"))?,
+            username: Username::parse(&self.username).map_err(|_| corrupt("username"))?,
+            email: self
+                .email
+                .filter(|e| !e.is_empty())
+                .map(|e| Email::parse(&e).map_err(|_| corrupt("email")))
+                .transpose()?,
+            full_name: self
+                .full_name
+                .filter(|n| !n.is_empty())
+                .map(|n| FullName::parse(&n).map_err(|_| corrupt("full_name")))
+                .transpose()?,
+            role: Role::parse(&self.role).ok_or_else(|| corrupt("role"))?,
+            locked_until: self.locked_until.map(Timestamp),
+            password_hash: self.password_hash,
+            password_changed_at: Timestamp(self.password_changed_at),
+            credential_version: self.credential_version,
+            must_change_password: self.must_change_password,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+/// Raw session columns.
+pub(crate) struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl SessionRow {
+    pub fn into_record(self) -> Result<SessionRecord, CoreError> {
+        Ok(SessionRecord {
+            id: parse_uuid(&self.id)?,
+            user_id: parse_uuid(&self.user_id).map(UserId)?,
+            kind: SessionKind::parse(&self.kind).ok_or_else(|| corrupt("session kind"))?,
+            created_at: Timestamp(self.created_at),
+            last_seen_at: Timestamp(self.last_seen_at),
+            expires_at: Timestamp(self.expires_at),
+            revoked_at: self.revoked_at.map(Timestamp),
+        })
+    }
+}
+
+pub(crate) fn parse_uuid(s: &str) -> Result<uuid::Uuid, CoreError> {
+    uuid::Uuid::try_parse(s).map_err(|_| corrupt("id"))
+}
+
+/// Maps a database error to the core's error. Unique violations become `Conflict` naming
+/// the column; everything else is a storage failure (its text is for logs only).
+pub(crate) fn db_error(e: sqlx::Error) -> CoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            let msg = db.message();
+            let what = if msg.contains("username") {
+                "a user with that name already exists"
+            } else if msg.contains("associate_id") {
+                "associate id already in use"
+            } else {
+                "the value is already in use"
+            };
+            return CoreError::Conflict(what.into());
+        }
+    }
+    CoreError::Storage(e.to_string())
+}

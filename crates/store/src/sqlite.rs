@@ -1,0 +1,355 @@
+//! SQLite backend: one file, WAL journal, busy timeout, foreign keys on.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use passgate_core::audit::{AuditEvent, AuditRecord};
+use passgate_core::domain::{Email, TokenHash};
+use passgate_core::store::{
+    AuditFilter, NewSession, NewUser, PasswordChange, SessionRecord, Store, UserLookup,
+    UserRecord,
+};
+use passgate_core::{CoreError, Timestamp};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::rows::{db_error, SessionRow, UserRow};
+
+const USER_COLUMNS: &str = "id, associate_id, username, email, full_name, role, locked_until, \
+     password_hash, password_changed_at, credential_version, must_change_password, created_at";
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url`, e.g. `sqlite://passgate.db`.
+    pub async fn connect(url: &str) -> Result<Self, CoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| CoreError::InvalidInput(format!("invalid SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Applies pending migrations (idempotent).
+    pub async fn migrate(&self) -> Result<(), CoreError> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .map_err(|e| CoreError::Storage(format!("migration failed: {e}")))
+    }
+
+    async fn insert_audit(
+        tx: &mut Transaction<'_, Sqlite>,
+        e: &AuditEvent,
+    ) -> Result<(), CoreError> {
+        sqlx::query(
+            "INSERT INTO audit_events (at, user_id, username, event, front_end, client_addr, reason) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(e.at.0)
+        .bind(e.user_id.map(|u| u.to_string()))
+        .bind(e.username.as_deref())
+        .bind(e.kind.as_str())
+        .bind(e.front_end.as_str())
+        .bind(e.client_addr.as_deref())
+        .bind(e.reason.as_deref())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn begin(&self) -> Result<Transaction<'_, Sqlite>, CoreError> {
+        self.pool.begin().await.map_err(db_error)
+    }
+}
+
+fn user_from_row(row: &SqliteRow) -> Result<UserRecord, CoreError> {
+    let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
+    UserRow {
+        id: row.try_get("id").map_err(get)?,
+        associate_id: row.try_get("associate_id").map_err(get)?,
+        username: row.try_get("username").map_err(get)?,
+        email: row.try_get("email").map_err(get)?,
+        full_name: row.try_get("full_name").map_err(get)?,
+        role: row.try_get("role").map_err(get)?,
+        locked_until: row.try_get("locked_until").map_err(get)?,
+        password_hash: row.try_get("password_hash").map_err(get)?,
+        password_changed_at: row.try_get("password_changed_at").map_err(get)?,
+        credential_version: row.try_get("credential_version").map_err(get)?,
+        must_change_password: row.try_get("must_change_password").map_err(get)?,
+        created_at: row.try_get("created_at").map_err(get)?,
+    }
+    .into_record()
+}
+
+fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, CoreError> {
+    let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
+    SessionRow {
+        id: row.try_get("id").map_err(get)?,
+        user_id: row.try_get("user_id").map_err(get)?,
+        kind: row.try_get("kind").map_err(get)?,
+        created_at: row.try_get("created_at").map_err(get)?,
+        last_seen_at: row.try_get("last_seen_at").map_err(get)?,
+        expires_at: row.try_get("expires_at").map_err(get)?,
+        revoked_at: row.try_get("revoked_at").map_err(get)?,
+    }
+    .into_record()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), CoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(db_error)
+    }
+
+    async fn create_user(&self, u: &NewUser, audit: &AuditEvent) -> Result<UserRecord, CoreError> {
+        let mut tx = self.begin().await?;
+        let sql = format!(
+            "INSERT INTO users (id, associate_id, username, username_folded, email, email_folded, \
+             full_name, role, password_hash, password_changed_at, credential_version, \
+             must_change_password, created_at) \
+             VALUES (?, (SELECT COALESCE(MAX(associate_id), 0) + 1 FROM users), ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?) \
+             RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(u.id.to_string())
+            .bind(u.username.as_str())
+            .bind(u.username.folded())
+            .bind(u.email.as_ref().map(Email::as_str))
+            .bind(u.email.as_ref().map(Email::folded))
+            .bind(u.full_name.as_ref().map(|n| n.as_str()))
+            .bind(u.role.as_str())
+            .bind(&u.password_hash)
+            .bind(u.created_at.0)
+            .bind(u.created_at.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let record = user_from_row(&row)?;
+        Self::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(record)
+    }
+
+    async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError> {
+        let (column, value) = match by {
+            UserLookup::Id(id) => ("id", id.to_string()),
+            UserLookup::Associate(a) => ("associate_id", a.get().to_string()),
+            UserLookup::Name(n) => ("username_folded", n.folded()),
+        };
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?");
+        let q = sqlx::query(&sql);
+        let q = match by {
+            UserLookup::Associate(a) => q.bind(i64::from(a.get())),
+            _ => q.bind(value),
+        };
+        let row = q.fetch_optional(&self.pool).await.map_err(db_error)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn find_users_by_email(&self, email: &Email) -> Result<Vec<UserRecord>, CoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_folded = ? LIMIT 2");
+        let rows = sqlx::query(&sql)
+            .bind(email.folded())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRecord>, CoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY associate_id");
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn rehash_password(
+        &self,
+        user_id: passgate_core::domain::UserId,
+        expected_version: i64,
+        new_hash: &str,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = ? WHERE id = ? AND credential_version = ?",
+        )
+        .bind(new_hash)
+        .bind(user_id.to_string())
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected()
+            == 1;
+        if done {
+            Self::insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(done)
+    }
+
+    async fn commit_password_change(&self, c: &PasswordChange) -> Result<bool, CoreError> {
+        let mut tx = self.begin().await?;
+        let user_id = c.user_id.to_string();
+        // History first: it is a write, so the transaction takes SQLite's write lock at once.
+        sqlx::query(
+            "INSERT INTO password_history (user_id, password_hash, created_at) \
+             SELECT id, password_hash, ? FROM users WHERE id = ? AND credential_version = ?",
+        )
+        .bind(c.at.0)
+        .bind(&user_id)
+        .bind(c.expected_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let swapped = sqlx::query(
+            "UPDATE users SET password_hash = ?, password_changed_at = ?, \
+             credential_version = credential_version + 1, must_change_password = 0 \
+             WHERE id = ? AND credential_version = ?",
+        )
+        .bind(&c.new_hash)
+        .bind(c.at.0)
+        .bind(&user_id)
+        .bind(c.expected_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected()
+            == 1;
+        if !swapped {
+            tx.rollback().await.map_err(db_error)?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = ? \
+             WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?",
+        )
+        .bind(c.at.0)
+        .bind(&user_id)
+        .bind(c.keep_session.map(|s| s.to_string()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        Self::insert_audit(&mut tx, &c.audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn insert_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<(), CoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, token_sha256, kind, created_at, last_seen_at, \
+             expires_at, revoked_at, client_addr, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+        )
+        .bind(s.id.to_string())
+        .bind(s.user_id.to_string())
+        .bind(s.token_hash.as_str())
+        .bind(s.kind.as_str())
+        .bind(s.created_at.0)
+        .bind(s.created_at.0)
+        .bind(s.expires_at.0)
+        .bind(s.client_addr.as_deref())
+        .bind(s.user_agent.as_deref())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        Self::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn find_session(&self, token_hash: &TokenHash) -> Result<Option<SessionRecord>, CoreError> {
+        let row = sqlx::query(
+            "SELECT id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at \
+             FROM sessions WHERE token_sha256 = ?",
+        )
+        .bind(token_hash.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn touch_session(
+        &self,
+        id: uuid::Uuid,
+        last_seen_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), CoreError> {
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = ?, expires_at = MAX(expires_at, ?) \
+             WHERE id = ? AND revoked_at IS NULL",
+        )
+        .bind(last_seen_at.0)
+        .bind(expires_at.0)
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn append_audit(&self, event: &AuditEvent) -> Result<(), CoreError> {
+        let mut tx = self.begin().await?;
+        Self::insert_audit(&mut tx, event).await?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditRecord>, CoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, user_id, username, event, front_end, client_addr, reason FROM ( \
+               SELECT * FROM audit_events \
+               WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR at >= ?) \
+               ORDER BY id DESC LIMIT ?) ORDER BY id",
+        )
+        .bind(f.user_id.map(|u| u.to_string()))
+        .bind(f.user_id.map(|u| u.to_string()))
+        .bind(f.since.map(|t| t.0))
+        .bind(f.since.map(|t| t.0))
+        .bind(f.limit.unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    id: r.try_get("id").map_err(get)?,
+                    at: Timestamp(r.try_get("at").map_err(get)?).to_rfc3339(),
+                    user_id: r.try_get("user_id").map_err(get)?,
+                    username: r.try_get("username").map_err(get)?,
+                    event: r.try_get("event").map_err(get)?,
+                    front_end: r.try_get("front_end").map_err(get)?,
+                    client_addr: r.try_get("client_addr").map_err(get)?,
+                    reason: r.try_get("reason").map_err(get)?,
+                })
+            })
+            .collect()
+    }
+}
