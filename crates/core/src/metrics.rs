@@ -16,3 +16,26 @@ pub struct CoreMetrics {
     /// Jobs refused because the queue was full.
     pub queue_refused: AtomicU64,
 }
+
+/// Attached by a front end to each response (as an HTTP response extension) so the server's
+/// metrics layer can count requests by front end, operation and outcome without knowing any
+/// protocol.
+#[derive(Debug, Clone)]
+pub struct OperationLabel {
+    /// `soap`, `rest`, `web`.
+    pub front_end: &'static str,
+    /// Operation name (only names from a fixed table, so label cardinality stays bounded).
+    pub operation: &'static str,
+    /// `ok`, `false`, `exception`, `client_error`, `server_error`, `overloaded`, ...
+    pub outcome: &'static str,
+}
+
+/// Client details the server puts on each request (as an HTTP request extension) after
+/// applying its trusted-proxy rules; front ends copy them into the `RequestContext`.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// Client address.
+    pub addr: Option<String>,
+    /// User agent, truncated to 200 characters.
+    pub user_agent: Option<String>,
+}

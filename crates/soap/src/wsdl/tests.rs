@@ -1,5 +1,7 @@
 //! Structural checks of the generated WSDLs, parsed with `roxmltree`.
 
+#![allow(clippy::expect_used)] // Test code: a failed expectation is a failed test.
+
 use super::*;
 use roxmltree::{Document, Node};
 
@@ -386,4 +388,47 @@ fn service_has_one_port_per_binding() {
             ("Soap12Binding_User", "tns:Soap12Binding_User"),
         ]
     );
+}
+
+/// Blocks copied verbatim from the original Services84 WSDLs must appear unchanged.
+#[test]
+fn original_blocks_are_reproduced_verbatim() {
+    let user = user_wsdl(ADDRESS, USER_SUPPORTED);
+    let blocks = [
+        r#"    <wsdl:operation name="ChangeOwnPassword">
+      <wsdl:input wsaw:Action="http://www.superoffice.net/ws/crm/NetServer/Services84/User/ChangeOwnPassword" name="ChangeOwnPasswordRequest" message="tns:ChangeOwnPasswordRequest" />
+      <wsdl:output wsaw:Action="http://www.superoffice.net/ws/crm/NetServer/Services84/User/ChangeOwnPasswordResponse" name="ChangeOwnPasswordResponse" message="tns:ChangeOwnPasswordResponse" />
+    </wsdl:operation>
+"#,
+        r#"  <wsdl:binding name="BasicHttpBinding_User" type="tns:User">
+    <soap:binding transport="http://schemas.xmlsoap.org/soap/http" />
+"#,
+        r#"  <wsdl:message name="ChangeOwnPasswordRequest_Headers">
+    <wsdl:part name="ApplicationToken" element="tns:ApplicationToken" />
+    <wsdl:part name="Credentials" element="tns:Credentials" />
+    <wsdl:part name="TimeZone" element="tns:TimeZone" />
+  </wsdl:message>
+"#,
+    ];
+    for block in blocks {
+        assert!(user.contains(block), "missing:\n{block}");
+    }
+
+    let soprincipal = soprincipal_wsdl(ADDRESS, SOPRINCIPAL_SUPPORTED);
+    let block = r#"    <wsdl:operation name="AuthenticateUsernamePassword">
+      <soap:operation soapAction="http://www.superoffice.net/ws/crm/NetServer/Services84/SoPrincipal/AuthenticateUsernamePassword" style="document" />
+      <wsdl:input name="AuthenticateUsernamePasswordRequest">
+        <soap:header message="tns:AuthenticateUsernamePasswordRequest_Headers" part="ApplicationToken" use="literal" />
+        <soap:body use="literal" />
+      </wsdl:input>
+      <wsdl:output name="AuthenticateResponse">
+        <soap:header message="tns:AuthenticateResponse_Headers" part="ExceptionInfo" use="literal" />
+        <soap:header message="tns:AuthenticateResponse_Headers" part="ExtraInfo" use="literal" />
+        <soap:header message="tns:AuthenticateResponse_Headers" part="Succeeded" use="literal" />
+        <soap:header message="tns:AuthenticateResponse_Headers" part="TimeZone" use="literal" />
+        <soap:body use="literal" />
+      </wsdl:output>
+    </wsdl:operation>
+"#;
+    assert!(soprincipal.contains(block), "missing:\n{block}");
 }
