@@ -1,1 +1,5 @@
-fn main() {}
+//! `passgate` binary entry point; everything lives in the library (see `cli.rs`).
+
+fn main() -> std::process::ExitCode {
+    passgate::cli::main()
+}

@@ -1,0 +1,176 @@
+//! The HTTP application: routes of every front end, shared layers and limits, serving with
+//! graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Router, ServiceExt};
+use passgate_core::metrics::ClientInfo;
+use passgate_core::{Clock, Core, CoreError};
+use passgate_soap::SoapState;
+use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::{Settings, BODY_LIMIT};
+use crate::metrics::{metrics_handler, track, Metrics};
+
+/// Opens the store and starts the core (hashing pool, dummy hash).
+pub async fn build_core(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Arc<Core>, CoreError> {
+    let store = passgate_store::open(&settings.database_url).await?;
+    let metrics = Arc::new(passgate_core::metrics::CoreMetrics::default());
+    Ok(Arc::new(
+        Core::new(store, clock, settings.core.clone(), metrics).await?,
+    ))
+}
+
+#[derive(Clone)]
+struct Ops {
+    core: Arc<Core>,
+    trusted_proxy_header: Option<String>,
+}
+
+/// The full router: SOAP, health, metrics, with limits, timeouts, tracing and metrics.
+pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
+    let metrics = Arc::new(Metrics::new(
+        Arc::clone(core.metrics()),
+        core.pool().workers(),
+    ));
+    let soap = passgate_soap::router(SoapState {
+        core: Arc::clone(&core),
+        public_url: settings.public_url.clone(),
+        system_name: settings.system_name.clone(),
+        body_limit: BODY_LIMIT,
+    });
+    let ops = Ops {
+        core,
+        trusted_proxy_header: settings.trusted_proxy_header.clone(),
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(ops.clone())
+        .route(
+            "/metrics",
+            get(metrics_handler).with_state(Arc::clone(&metrics)),
+        )
+        .merge(soap)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(ops, client_info))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+        .layer(middleware::from_fn_with_state(metrics, track))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                // Path only: query strings may carry session ids.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(ops): State<Ops>) -> Response {
+    match ops.core.store().ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "404").into_response()
+}
+
+/// Puts the client's address (from the socket, or from the trusted proxy header when one is
+/// configured) and user agent on the request for the front ends.
+async fn client_info(State(ops): State<Ops>, mut req: Request, next: Next) -> Response {
+    let socket = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let forwarded = ops.trusted_proxy_header.as_deref().and_then(|h| {
+        let v = req.headers().get(h)?.to_str().ok()?;
+        // The proxy appends the address it saw; the last entry is the one it vouches for.
+        v.rsplit(',').next().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+    });
+    let user_agent = req
+        .headers()
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(200).collect());
+    req.extensions_mut().insert(ClientInfo {
+        addr: forwarded.or(socket),
+        user_agent,
+    });
+    next.run(req).await
+}
+
+/// Lowercases paths under `/remote/` before routing, as IIS matches them case-insensitively.
+fn normalize_path(mut req: Request) -> Request {
+    let path = req.uri().path();
+    if path.len() >= 8 && path[..8].eq_ignore_ascii_case("/remote/") && path.bytes().any(|b| b.is_ascii_uppercase()) {
+        let lower = path.to_ascii_lowercase();
+        let pq = match req.uri().query() {
+            Some(q) => format!("{lower}?{q}"),
+            None => lower,
+        };
+        let mut parts = req.uri().clone().into_parts();
+        if let Ok(p) = pq.parse() {
+            parts.path_and_query = Some(p);
+            if let Ok(uri) = Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    req
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then drains open requests.
+pub async fn serve_on(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = tower::util::MapRequestLayer::new(normalize_path).layer(router);
+    axum::serve(
+        listener,
+        ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; draining open requests");
+}

@@ -1,0 +1,280 @@
+//! Configuration: defaults, then an optional TOML file, then `PASSGATE_*` environment
+//! variables, then command-line flags; the result is typed and validated once.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use passgate_core::credential::HashParams;
+use passgate_core::CoreConfig;
+use serde::Deserialize;
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default database.
+pub const DEFAULT_DATABASE: &str = "sqlite://passgate.db";
+/// Largest request body accepted by any front end.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Errors in the configuration; each names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// Path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// Path.
+        path: String,
+        /// Parser message.
+        message: String,
+    },
+    /// A value is out of range or malformed.
+    #[error("invalid setting {name}: {message}")]
+    Invalid {
+        /// Setting name.
+        name: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+/// The file format; every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    database_url: Option<String>,
+    public_url: Option<String>,
+    system_name: Option<String>,
+    request_timeout_secs: Option<u64>,
+    trusted_proxy_header: Option<String>,
+    #[serde(default)]
+    argon2: Argon2File,
+    #[serde(default)]
+    sessions: SessionsFile,
+    #[serde(default)]
+    policy: PolicyFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Argon2File {
+    memory_kib: Option<u32>,
+    iterations: Option<u32>,
+    parallelism: Option<u32>,
+    workers: Option<usize>,
+    queue: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionsFile {
+    idle_timeout_secs: Option<u64>,
+    absolute_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+}
+
+/// The effective settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Database URL.
+    pub database_url: String,
+    /// Public base URL for WSDL addresses.
+    pub public_url: Option<String>,
+    /// Name of this installation (GetSystemInfo `CompanyName`).
+    pub system_name: String,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Header carrying the client address from a trusted reverse proxy (off when None).
+    pub trusted_proxy_header: Option<String>,
+    /// Core settings.
+    pub core: CoreConfig,
+}
+
+/// Values given on the command line (they win over everything else).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--database`.
+    pub database_url: Option<String>,
+    /// `--listen`.
+    pub listen: Option<String>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn env_parse<T: std::str::FromStr>(name: &'static str) -> Result<Option<T>, ConfigError> {
+    env(name)
+        .map(|v| {
+            v.parse::<T>().map_err(|_| ConfigError::Invalid {
+                name,
+                message: format!("cannot parse {v:?}"),
+            })
+        })
+        .transpose()
+}
+
+impl Settings {
+    /// Loads the settings: defaults < file < environment < overrides.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let f = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    message: e.message().to_owned(),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let defaults = CoreConfig::default();
+        let listen_text = overrides
+            .listen
+            .clone()
+            .or_else(|| env("PASSGATE_LISTEN"))
+            .or(f.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_text.parse().map_err(|_| ConfigError::Invalid {
+            name: "listen",
+            message: format!("{listen_text:?} is not an address like 127.0.0.1:8080"),
+        })?;
+        let database_url = overrides
+            .database_url
+            .clone()
+            .or_else(|| env("PASSGATE_DATABASE_URL"))
+            .or(f.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        let hash = HashParams {
+            m_kib: env_parse("PASSGATE_ARGON2_MEMORY_KIB")?
+                .or(f.argon2.memory_kib)
+                .unwrap_or(defaults.hash.m_kib),
+            t: env_parse("PASSGATE_ARGON2_ITERATIONS")?
+                .or(f.argon2.iterations)
+                .unwrap_or(defaults.hash.t),
+            p: env_parse("PASSGATE_ARGON2_PARALLELISM")?
+                .or(f.argon2.parallelism)
+                .unwrap_or(defaults.hash.p),
+        };
+        hash.validate().map_err(|e| ConfigError::Invalid {
+            name: "argon2",
+            message: e.to_string(),
+        })?;
+        let idle = env_parse("PASSGATE_SESSION_IDLE_SECS")?
+            .or(f.sessions.idle_timeout_secs)
+            .map_or(defaults.session_idle, Duration::from_secs);
+        let absolute = env_parse("PASSGATE_SESSION_ABSOLUTE_SECS")?
+            .or(f.sessions.absolute_timeout_secs)
+            .map_or(defaults.session_absolute, Duration::from_secs);
+        if idle.is_zero() || absolute.is_zero() {
+            return Err(ConfigError::Invalid {
+                name: "sessions",
+                message: "timeouts must be positive".into(),
+            });
+        }
+        let min = env_parse("PASSGATE_PASSWORD_MIN_LENGTH")?
+            .or(f.policy.min_length)
+            .unwrap_or(defaults.min_password_chars);
+        let max = env_parse("PASSGATE_PASSWORD_MAX_LENGTH")?
+            .or(f.policy.max_length)
+            .unwrap_or(defaults.max_password_chars);
+        if !(8..=64).contains(&min) {
+            return Err(ConfigError::Invalid {
+                name: "policy.min_length",
+                message: "must be between 8 and 64".into(),
+            });
+        }
+        if max < 64 || max < min || max > 4096 {
+            return Err(ConfigError::Invalid {
+                name: "policy.max_length",
+                message: "must be between 64 and 4096 and not below min_length".into(),
+            });
+        }
+        let core = CoreConfig {
+            hash,
+            hash_workers: env_parse("PASSGATE_ARGON2_WORKERS")?
+                .or(f.argon2.workers)
+                .unwrap_or(0),
+            hash_queue: env_parse("PASSGATE_ARGON2_QUEUE")?
+                .or(f.argon2.queue)
+                .unwrap_or(0),
+            session_idle: idle,
+            session_absolute: absolute,
+            min_password_chars: min,
+            max_password_chars: max,
+            ..defaults
+        };
+        Ok(Settings {
+            listen,
+            database_url,
+            public_url: env("PASSGATE_PUBLIC_URL").or(f.public_url),
+            system_name: env("PASSGATE_SYSTEM_NAME")
+                .or(f.system_name)
+                .unwrap_or_else(|| "passgate".to_owned()),
+            request_timeout: Duration::from_secs(
+                env_parse("PASSGATE_REQUEST_TIMEOUT_SECS")?
+                    .or(f.request_timeout_secs)
+                    .unwrap_or(30),
+            ),
+            trusted_proxy_header: env("PASSGATE_TRUSTED_PROXY_HEADER")
+                .or(f.trusted_proxy_header)
+                .map(|h| h.to_ascii_lowercase()),
+            core,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_values_apply_and_unknown_keys_fail() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9999\"\n[argon2]\nmemory_kib = 1024\niterations = 1\n[policy]\nmin_length = 12\n",
+        )?;
+        let s = Settings::load(Some(&path), &Overrides::default())?;
+        assert_eq!(s.listen.port(), 9999);
+        assert_eq!(s.core.hash.m_kib, 1024);
+        assert_eq!(s.core.min_password_chars, 12);
+        let o = Overrides {
+            listen: Some("127.0.0.1:7777".into()),
+            database_url: Some("sqlite://x.db".into()),
+        };
+        let s = Settings::load(Some(&path), &o)?;
+        assert_eq!(s.listen.port(), 7777);
+        assert_eq!(s.database_url, "sqlite://x.db");
+        std::fs::write(&path, "bogus = 1\n")?;
+        assert!(matches!(
+            Settings::load(Some(&path), &Overrides::default()),
+            Err(ConfigError::Parse { .. })
+        ));
+        std::fs::write(&path, "[policy]\nmin_length = 4\n")?;
+        assert!(matches!(
+            Settings::load(Some(&path), &Overrides::default()),
+            Err(ConfigError::Invalid { .. })
+        ));
+        Ok(())
+    }
+}

@@ -1,0 +1,8 @@
+//! The passgate server and admin CLI, as a library so integration tests can start the real
+//! server in-process.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod metrics;
+pub mod telemetry;
