@@ -1,0 +1,272 @@
+//! Test harness: a real passgate server on 127.0.0.1:0 with a temporary SQLite database,
+//! a manual clock, and every log line captured at trace level for the secrets test.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use passgate::config::{Overrides, Settings};
+use passgate_core::audit::FrontEnd;
+use passgate_core::credential::HashParams;
+use passgate_core::domain::{Email, Password, Role, Username};
+use passgate_core::service::NewUserInput;
+use passgate_core::store::UserRecord;
+use passgate_core::{Core, ManualClock, RequestContext, Timestamp};
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+pub const TNS: &str = "http://www.superoffice.net/ws/crm/NetServer/Services84";
+pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything logged so far by any test in this binary.
+pub fn captured_logs() -> String {
+    LOGS.get()
+        .and_then(|l| l.lock().ok().map(|v| String::from_utf8_lossy(&v).into_owned()))
+        .unwrap_or_default()
+}
+
+fn init_logging() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let writer = Capture(Arc::clone(&buf));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .try_init();
+        buf
+    });
+}
+
+/// A running server.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub core: Arc<Core>,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+/// Cheap Argon2id parameters for tests that do not measure hashing.
+pub fn fast_params() -> HashParams {
+    HashParams {
+        m_kib: 1024,
+        t: 1,
+        p: 1,
+    }
+}
+
+impl TestServer {
+    /// A server with cheap hashing.
+    pub async fn start() -> Result<Self, Box<dyn std::error::Error>> {
+        Self::start_with(|s| s.core.hash = fast_params()).await
+    }
+
+    /// A server whose settings `tweak` adjusts.
+    pub async fn start_with(
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        init_logging();
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let mut settings = Settings::load(
+            None,
+            &Overrides {
+                database_url: Some(url),
+                listen: Some("127.0.0.1:0".into()),
+            },
+        )?;
+        tweak(&mut settings);
+        let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
+        let core = passgate::app::build_core(&settings, clock.clone()).await?;
+        let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+        let addr = listener.local_addr()?;
+        let router = passgate::app::router(Arc::clone(&core), &settings);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(passgate::app::serve_on(listener, router, async move {
+            let _ = rx.await;
+        }));
+        Ok(TestServer {
+            addr,
+            core,
+            clock,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()?,
+            shutdown: Some(tx),
+            _dir: dir,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Creates a user directly through the core.
+    pub async fn add_user(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<UserRecord, Box<dyn std::error::Error>> {
+        Ok(self
+            .core
+            .create_user(
+                &RequestContext::new(FrontEnd::Cli),
+                NewUserInput {
+                    username: Username::parse(name)?,
+                    email: Some(Email::parse(&format!("{name}@example.com"))?),
+                    full_name: None,
+                    role: Role::User,
+                    password: Password::new(password),
+                },
+            )
+            .await?)
+    }
+
+    /// POSTs a SOAP 1.2 envelope to a service path.
+    pub async fn soap12(&self, path: &str, body: String) -> Result<(u16, String), reqwest::Error> {
+        let r = self
+            .http
+            .post(self.url(path))
+            .header("Content-Type", "application/soap+xml; charset=utf-8")
+            .body(body)
+            .send()
+            .await?;
+        Ok((r.status().as_u16(), r.text().await?))
+    }
+
+    /// POSTs a SOAP 1.1 envelope with a SOAPAction.
+    pub async fn soap11(
+        &self,
+        path: &str,
+        action: &str,
+        body: String,
+    ) -> Result<(u16, String), reqwest::Error> {
+        let r = self
+            .http
+            .post(self.url(path))
+            .header("Content-Type", "text/xml; charset=utf-8")
+            .header("SOAPAction", format!("\"{TNS}/{action}\""))
+            .body(body)
+            .send()
+            .await?;
+        Ok((r.status().as_u16(), r.text().await?))
+    }
+
+    /// Logs in over SOAP 1.2; returns the ticket, or None when authentication failed.
+    pub async fn login(&self, user: &str, password: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
+        let (status, body) = self.soap12(PRINCIPAL, auth_envelope(SOAP12, user, password)).await?;
+        assert_eq!(status, 200, "{body}");
+        Ok(first_text(&body, "Ticket"))
+    }
+
+    /// A counter from `/metrics` (0 when absent).
+    pub async fn metric(&self, series: &str) -> Result<f64, Box<dyn std::error::Error>> {
+        let text = self.http.get(self.url("/metrics")).send().await?.text().await?;
+        Ok(text
+            .lines()
+            .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0))
+    }
+
+    pub fn advance(&self, d: Duration) {
+        self.clock.advance(d);
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub const USER: &str = "/Remote/Services84/User.svc";
+pub const PRINCIPAL: &str = "/Remote/Services84/SoPrincipal.svc";
+
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// AuthenticateUsernamePassword with headers inside `Header`.
+pub fn auth_envelope(env_ns: &str, user: &str, password: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{env_ns}"><s:Header><ApplicationToken xmlns="{TNS}">app</ApplicationToken></s:Header><s:Body><AuthenticateUsernamePassword xmlns="{TNS}"><UserName>{}</UserName><Password>{}</Password></AuthenticateUsernamePassword></s:Body></s:Envelope>"#,
+        esc(user),
+        esc(password)
+    )
+}
+
+/// ChangeOwnPassword with the ticket inside `Header`.
+pub fn change_envelope(env_ns: &str, ticket: Option<&str>, old: &str, new: &str) -> String {
+    let creds = ticket
+        .map(|t| format!(r#"<Credentials xmlns="{TNS}"><Ticket>{}</Ticket></Credentials>"#, esc(t)))
+        .unwrap_or_default();
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{env_ns}"><s:Header>{creds}</s:Header><s:Body><ChangeOwnPassword xmlns="{TNS}"><OldPassword>{}</OldPassword><NewPassword>{}</NewPassword></ChangeOwnPassword></s:Body></s:Envelope>"#,
+        esc(old),
+        esc(new)
+    )
+}
+
+/// The seed page's ChangeOwnPassword request, unchanged except for the ticket and the two
+/// passwords.
+pub fn seed_change_request(ticket: &str, old: &str, new: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/seeds/superoffice-user-changeownpassword.txt"
+    );
+    let page = std::fs::read_to_string(path)?;
+    let start = page.find("ChangeOwnPassword Request\n").ok_or("seed: no request")? + "ChangeOwnPassword Request\n".len();
+    let end = page[start..].find("</SOAP-ENV:Envelope>").ok_or("seed: no end")? + start + "</SOAP-ENV:Envelope>".len();
+    let request = &page[start..end];
+    assert!(request.contains("7T:1234abcxyzExample=="));
+    Ok(request
+        .replace("7T:1234abcxyzExample==", &esc(ticket))
+        .replace(
+            r#"<User:OldPassword xsi:type="xsd:string"></User:OldPassword>"#,
+            &format!(r#"<User:OldPassword xsi:type="xsd:string">{}</User:OldPassword>"#, esc(old)),
+        )
+        .replace(
+            r#"<User:NewPassword xsi:type="xsd:string"></User:NewPassword>"#,
+            &format!(r#"<User:NewPassword xsi:type="xsd:string">{}</User:NewPassword>"#, esc(new)),
+        ))
+}
+
+/// Text of the first element with local name `name`.
+pub fn first_text(xml: &str, name: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(xml).ok()?;
+    let node = doc
+        .descendants()
+        .find(|n| n.is_element() && n.tag_name().name() == name)?;
+    Some(node.text().unwrap_or("").to_owned())
+}
+
+/// Namespace of the reply's root element.
+pub fn envelope_ns(xml: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(xml).ok()?;
+    doc.root_element().tag_name().namespace().map(str::to_owned)
+}

@@ -1,0 +1,37 @@
+//! Interop with a real SOAP client: Python zeep generates its calls from the served WSDLs.
+//!
+//! Needs `PASSGATE_TEST_PYTHON` pointing at a Python with zeep (`.ci/run` creates one). On a
+//! laptop without it the test says clearly that it was skipped; under `CI=true` a missing
+//! interpreter is a failure, so CI never skips it silently.
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn zeep_authenticates_and_changes_a_password() -> TestResult {
+    let Some(python) = std::env::var("PASSGATE_TEST_PYTHON").ok().filter(|p| !p.is_empty()) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI=true but PASSGATE_TEST_PYTHON is not set: the zeep interop test cannot be skipped in CI"
+        );
+        eprintln!("SKIPPED zeep interop test: set PASSGATE_TEST_PYTHON to a Python with zeep (bash .ci/run does)");
+        return Ok(());
+    };
+    let s = TestServer::start().await?;
+    s.add_user("zeepuser", "correct horse battery staple").await?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/zeep_client.py");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(format!("http://{}", s.addr))
+        .arg("zeepuser")
+        .arg("correct horse battery staple")
+        .arg("a new passphrase from zeep")
+        .output()
+        .await?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "zeep client failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("ZEEP OK"), "{stdout}");
+    assert_eq!(s.login("zeepuser", "correct horse battery staple").await?, None);
+    assert!(s.login("zeepuser", "a new passphrase from zeep").await?.is_some());
+    Ok(())
+}

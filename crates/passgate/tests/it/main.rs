@@ -1,0 +1,11 @@
+//! End-to-end tests through the real HTTP server on a random port (one test binary).
+
+mod harness;
+
+mod cli;
+mod concurrency;
+mod http;
+mod interop;
+mod secrets;
+mod soap_errors;
+mod soap_flows;
