@@ -33,8 +33,8 @@ impl Timestamp {
 
     /// Parses RFC 3339 (`2026-11-23T10:00:00Z`).
     pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
-        let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-            .ok()?;
+        let t =
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
         i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
             .ok()
             .map(Timestamp)

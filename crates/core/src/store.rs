@@ -143,7 +143,11 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), CoreError>;
 
     /// Creates a user with the next free associate id; `Conflict` when the name is taken.
-    async fn create_user(&self, user: &NewUser, audit: &AuditEvent) -> Result<UserRecord, CoreError>;
+    async fn create_user(
+        &self,
+        user: &NewUser,
+        audit: &AuditEvent,
+    ) -> Result<UserRecord, CoreError>;
 
     /// Finds one user.
     async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError>;
@@ -170,10 +174,17 @@ pub trait Store: Send + Sync + 'static {
     async fn commit_password_change(&self, change: &PasswordChange) -> Result<bool, CoreError>;
 
     /// Stores a new session together with its audit row.
-    async fn insert_session(&self, session: &NewSession, audit: &AuditEvent) -> Result<(), CoreError>;
+    async fn insert_session(
+        &self,
+        session: &NewSession,
+        audit: &AuditEvent,
+    ) -> Result<(), CoreError>;
 
     /// Finds a session by token digest (whatever its state; the caller checks expiry).
-    async fn find_session(&self, token_hash: &TokenHash) -> Result<Option<SessionRecord>, CoreError>;
+    async fn find_session(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<SessionRecord>, CoreError>;
 
     /// Records a use of a session and slides its expiry.
     async fn touch_session(

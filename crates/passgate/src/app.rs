@@ -23,7 +23,10 @@ use crate::config::{Settings, BODY_LIMIT};
 use crate::metrics::{metrics_handler, track, Metrics};
 
 /// Opens the store and starts the core (hashing pool, dummy hash).
-pub async fn build_core(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Arc<Core>, CoreError> {
+pub async fn build_core(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<Core>, CoreError> {
     let store = passgate_store::open(&settings.database_url).await?;
     let metrics = Arc::new(passgate_core::metrics::CoreMetrics::default());
     Ok(Arc::new(
@@ -65,14 +68,15 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(ops, client_info))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout,
+        ))
         .layer(middleware::from_fn_with_state(metrics, track))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                // Path only: query strings may carry session ids.
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // Path only: query strings may carry session ids.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
 }
 
 async fn healthz() -> &'static str {
@@ -103,7 +107,10 @@ async fn client_info(State(ops): State<Ops>, mut req: Request, next: Next) -> Re
     let forwarded = ops.trusted_proxy_header.as_deref().and_then(|h| {
         let v = req.headers().get(h)?.to_str().ok()?;
         // The proxy appends the address it saw; the last entry is the one it vouches for.
-        v.rsplit(',').next().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+        v.rsplit(',')
+            .next()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
     });
     let user_agent = req
         .headers()
@@ -120,7 +127,10 @@ async fn client_info(State(ops): State<Ops>, mut req: Request, next: Next) -> Re
 /// Lowercases paths under `/remote/` before routing, as IIS matches them case-insensitively.
 fn normalize_path(mut req: Request) -> Request {
     let path = req.uri().path();
-    if path.len() >= 8 && path[..8].eq_ignore_ascii_case("/remote/") && path.bytes().any(|b| b.is_ascii_uppercase()) {
+    if path.len() >= 8
+        && path[..8].eq_ignore_ascii_case("/remote/")
+        && path.bytes().any(|b| b.is_ascii_uppercase())
+    {
         let lower = path.to_ascii_lowercase();
         let pq = match req.uri().query() {
             Some(q) => format!("{lower}?{q}"),

@@ -131,7 +131,10 @@ pub fn main() -> ExitCode {
     } else {
         "warn"
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -247,9 +250,7 @@ async fn user_add(settings: Settings, args: AddArgs) -> Result<(), CliError> {
     } else {
         println!(
             "created user {} (associate id {}, user id {})",
-            user.username,
-            user.associate_id,
-            user.id
+            user.username, user.associate_id, user.id
         );
         if generated {
             println!("password (shown once): {}", password.expose());
@@ -280,7 +281,10 @@ async fn user_list(settings: Settings, json: bool) -> Result<(), CliError> {
             .collect();
         println!("{}", serde_json::Value::Array(list));
     } else {
-        println!("{:>6}  {:<24} {:<6} {:<30} USER ID", "ASSOC", "USERNAME", "ROLE", "EMAIL");
+        println!(
+            "{:>6}  {:<24} {:<6} {:<30} USER ID",
+            "ASSOC", "USERNAME", "ROLE", "EMAIL"
+        );
         for u in &users {
             println!(
                 "{:>6}  {:<24} {:<6} {:<30} {}",

@@ -84,11 +84,7 @@ impl Metrics {
         );
         let workers_gauge: Gauge = Gauge::default();
         workers_gauge.set(i64::try_from(workers).unwrap_or(i64::MAX));
-        registry.register(
-            "passgate_hash_workers",
-            "Hashing threads",
-            workers_gauge,
-        );
+        registry.register("passgate_hash_workers", "Hashing threads", workers_gauge);
         Metrics {
             registry,
             requests,
@@ -131,7 +127,8 @@ impl Metrics {
             .store(c.argon2_verify.load(Ordering::Relaxed), Ordering::Relaxed);
         self.queue_depth
             .set(c.queue_depth.load(Ordering::Relaxed).max(0));
-        self.in_flight.set(c.in_flight.load(Ordering::Relaxed).max(0));
+        self.in_flight
+            .set(c.in_flight.load(Ordering::Relaxed).max(0));
         self.queue_refused
             .inner()
             .store(c.queue_refused.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -177,7 +174,10 @@ pub async fn track(State(m): State<Arc<Metrics>>, req: Request, next: Next) -> R
             "server_error"
         },
     };
-    let label = resp.extensions().get::<OperationLabel>().unwrap_or(&fallback);
+    let label = resp
+        .extensions()
+        .get::<OperationLabel>()
+        .unwrap_or(&fallback);
     m.observe(label, start.elapsed().as_secs_f64());
     resp
 }

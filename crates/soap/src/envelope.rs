@@ -24,7 +24,12 @@ impl SoapVersion {
     /// The version a `Content-Type` announces (SOAP 1.1 unless it is `application/soap+xml`).
     pub fn from_content_type(ct: Option<&str>) -> Self {
         match ct {
-            Some(ct) if ct.trim().to_ascii_lowercase().starts_with("application/soap+xml") => {
+            Some(ct)
+                if ct
+                    .trim()
+                    .to_ascii_lowercase()
+                    .starts_with("application/soap+xml") =>
+            {
                 SoapVersion::V12
             }
             _ => SoapVersion::V11,
@@ -77,7 +82,12 @@ impl Envelope {
 
     /// An `xs:int` parameter; missing means 0, unparseable is an error naming the parameter.
     pub fn int(&self, name: &str) -> Result<i32, String> {
-        match self.params.iter().find(|p| p.name == name).and_then(|p| p.value.as_deref()) {
+        match self
+            .params
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.as_deref())
+        {
             None => Ok(0),
             Some(v) => v
                 .trim()
@@ -94,7 +104,11 @@ impl fmt::Debug for Envelope {
             .field("operation", &self.operation)
             .field(
                 "params",
-                &self.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+                &self
+                    .params
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>(),
             )
             .field("has_ticket", &self.ticket.is_some())
             .field("has_application_token", &self.application_token.is_some())
@@ -173,7 +187,8 @@ pub fn parse_envelope(body: &[u8]) -> Result<Envelope, EnvelopeError> {
             read_header(&mut env, child);
         }
     }
-    let body = body.ok_or_else(|| EnvelopeError::NotAnEnvelope("the envelope has no Body".into()))?;
+    let body =
+        body.ok_or_else(|| EnvelopeError::NotAnEnvelope("the envelope has no Body".into()))?;
     let op = body
         .children()
         .find(roxmltree::Node::is_element)
@@ -265,18 +280,36 @@ mod tests {
     #[test]
     fn refuses_dtds_and_entities() {
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><lolz>&lol2;</lolz>"#;
-        assert!(matches!(parse_envelope(bomb.as_bytes()), Err(EnvelopeError::Malformed(_))));
+        assert!(matches!(
+            parse_envelope(bomb.as_bytes()),
+            Err(EnvelopeError::Malformed(_))
+        ));
         let xxe = r#"<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>"#;
-        assert!(matches!(parse_envelope(xxe.as_bytes()), Err(EnvelopeError::Malformed(_))));
+        assert!(matches!(
+            parse_envelope(xxe.as_bytes()),
+            Err(EnvelopeError::Malformed(_))
+        ));
     }
 
     #[test]
     fn rejects_non_envelopes() {
-        assert!(matches!(parse_envelope(b"<a/>"), Err(EnvelopeError::NotAnEnvelope(_))));
-        assert!(matches!(parse_envelope(b"<a"), Err(EnvelopeError::Malformed(_))));
-        assert!(matches!(parse_envelope(&[0xff, 0xfe]), Err(EnvelopeError::Malformed(_))));
+        assert!(matches!(
+            parse_envelope(b"<a/>"),
+            Err(EnvelopeError::NotAnEnvelope(_))
+        ));
+        assert!(matches!(
+            parse_envelope(b"<a"),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_envelope(&[0xff, 0xfe]),
+            Err(EnvelopeError::Malformed(_))
+        ));
         let no_body = format!(r#"<s:Envelope xmlns:s="{SOAP11_NS}"/>"#);
-        assert!(matches!(parse_envelope(no_body.as_bytes()), Err(EnvelopeError::NotAnEnvelope(_))));
+        assert!(matches!(
+            parse_envelope(no_body.as_bytes()),
+            Err(EnvelopeError::NotAnEnvelope(_))
+        ));
     }
 
     proptest::proptest! {

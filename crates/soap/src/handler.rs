@@ -104,7 +104,12 @@ fn context(ext: &axum::http::Extensions) -> RequestContext {
     }
 }
 
-fn wsdl(state: &SoapState, service: Service, uri: &axum::http::Uri, headers: &HeaderMap) -> Response {
+fn wsdl(
+    state: &SoapState,
+    service: Service,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+) -> Response {
     let wants_wsdl = uri.query().is_some_and(|q| {
         q.split('&').any(|kv| {
             let key = kv.split('=').next().unwrap_or("");
@@ -183,7 +188,9 @@ async fn soap(
     body: Body,
     ctx: RequestContext,
 ) -> Response {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let hinted = SoapVersion::from_content_type(content_type);
     let too_large = format!(
         "The request body exceeds the limit of {} bytes.",

@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use passgate_core::audit::{AuditEvent, AuditRecord};
 use passgate_core::domain::{Email, TokenHash};
 use passgate_core::store::{
-    AuditFilter, NewSession, NewUser, PasswordChange, SessionRecord, Store, UserLookup,
-    UserRecord,
+    AuditFilter, NewSession, NewUser, PasswordChange, SessionRecord, Store, UserLookup, UserRecord,
 };
 use passgate_core::{CoreError, Timestamp};
 use sqlx::sqlite::{
@@ -284,7 +283,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn find_session(&self, token_hash: &TokenHash) -> Result<Option<SessionRecord>, CoreError> {
+    async fn find_session(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<SessionRecord>, CoreError> {
         let row = sqlx::query(
             "SELECT id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at \
              FROM sessions WHERE token_sha256 = ?",

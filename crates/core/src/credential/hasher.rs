@@ -142,7 +142,12 @@ impl Argon2Worker {
             // A hash made with other parameters (before a configuration change): use a
             // temporary buffer of its own size; the login will rehash it.
             let mut tmp = vec![Block::default(); params.block_count()];
-            argon.hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, &mut tmp)
+            argon.hash_password_into_with_memory(
+                password.as_bytes(),
+                salt_bytes,
+                &mut out,
+                &mut tmp,
+            )
         };
         result.map_err(|e| CoreError::Internal(format!("argon2: {e}")))?;
         Ok(bool::from(out.as_slice().ct_eq(expected.as_bytes())))
@@ -193,7 +198,11 @@ mod tests {
 
     #[test]
     fn other_params_verify_and_need_rehash() -> Result<(), CoreError> {
-        let mut old = Argon2Worker::new(HashParams { m_kib: 128, t: 1, p: 1 })?;
+        let mut old = Argon2Worker::new(HashParams {
+            m_kib: 128,
+            t: 1,
+            p: 1,
+        })?;
         let phc = old.hash("pw")?;
         let mut w = Argon2Worker::new(small())?;
         assert!(w.verify("pw", &phc)?);
@@ -217,7 +226,9 @@ mod tests {
     fn garbage_hash_is_an_error_not_a_panic() -> Result<(), CoreError> {
         let mut w = Argon2Worker::new(small())?;
         assert!(w.verify("x", "not a hash").is_err());
-        assert!(w.verify("x", "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ").is_err());
+        assert!(w
+            .verify("x", "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ")
+            .is_err());
         assert!(w.needs_rehash("nonsense"));
         Ok(())
     }

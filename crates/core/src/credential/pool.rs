@@ -124,7 +124,11 @@ mod tests {
     use super::*;
 
     fn params() -> HashParams {
-        HashParams { m_kib: 64, t: 1, p: 1 }
+        HashParams {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        }
     }
 
     #[tokio::test]
@@ -151,7 +155,9 @@ mod tests {
             })
             .await
         });
-        started_rx.await.map_err(|_| CoreError::Internal("no start".into()))?;
+        started_rx
+            .await
+            .map_err(|_| CoreError::Internal("no start".into()))?;
         // One job fits in the queue...
         let p = pool.clone();
         let queued = tokio::spawn(async move { p.run(|_| 1).await });

@@ -137,7 +137,10 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(Username::parse("  Alice ").map(|u| u.folded()).ok(), Some("alice".into()));
+        assert_eq!(
+            Username::parse("  Alice ").map(|u| u.folded()).ok(),
+            Some("alice".into())
+        );
         assert!(Username::parse("").is_err());
         assert!(Username::parse("a\u{0}b").is_err());
         assert!(Username::parse(&"x".repeat(129)).is_err());

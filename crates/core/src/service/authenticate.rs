@@ -54,8 +54,18 @@ impl Core {
 
         let now = self.clock.now();
         let Some(user) = user.filter(|_| verdict.ok) else {
-            let reason = if known { "bad_password" } else { "unknown_user" };
-            let event = self.event(ctx, AuditKind::LoginFailed, None, Some(login), Some(reason.into()));
+            let reason = if known {
+                "bad_password"
+            } else {
+                "unknown_user"
+            };
+            let event = self.event(
+                ctx,
+                AuditKind::LoginFailed,
+                None,
+                Some(login),
+                Some(reason.into()),
+            );
             self.audit_alone(event).await?;
             return Err(CoreError::InvalidCredentials);
         };

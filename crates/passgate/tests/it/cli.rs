@@ -31,14 +31,33 @@ fn user_add_list_and_errors() -> TestResult {
     let db = format!("sqlite://{}", dir.path().join("cli.db").display());
 
     let out = passgate(&db, &["migrate"], None)?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let out = passgate(
         &db,
-        &["user", "add", "alice", "--email", "alice@example.com", "--full-name", "Alice A", "--admin", "--password-stdin", "--json"],
+        &[
+            "user",
+            "add",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--full-name",
+            "Alice A",
+            "--admin",
+            "--password-stdin",
+            "--json",
+        ],
         Some("correct horse battery staple\n"),
     )?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(v["username"], "alice");
     assert_eq!(v["associateId"], 1);
@@ -62,19 +81,34 @@ fn user_add_list_and_errors() -> TestResult {
     assert_eq!(list[1]["username"], "bob");
 
     // Duplicate (case-insensitive) name: exit 4, one clear line.
-    let out = passgate(&db, &["user", "add", "ALICE", "--password-stdin"], Some("correct horse battery staple\n"))?;
+    let out = passgate(
+        &db,
+        &["user", "add", "ALICE", "--password-stdin"],
+        Some("correct horse battery staple\n"),
+    )?;
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8(out.stderr)?;
-    assert!(err.starts_with("error: ") && err.contains("already exists"), "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("already exists"),
+        "{err}"
+    );
     assert_eq!(err.trim_end().lines().count(), 1);
 
     // Weak password: exit 5 with the rule.
-    let out = passgate(&db, &["user", "add", "carol", "--password-stdin"], Some("short\n"))?;
+    let out = passgate(
+        &db,
+        &["user", "add", "carol", "--password-stdin"],
+        Some("short\n"),
+    )?;
     assert_eq!(out.status.code(), Some(5));
     assert!(String::from_utf8(out.stderr)?.contains("too_short"));
 
     // Bad input: exit 2.
-    let out = passgate(&db, &["user", "add", "dave", "--email", "not-an-email"], None)?;
+    let out = passgate(
+        &db,
+        &["user", "add", "dave", "--email", "not-an-email"],
+        None,
+    )?;
     assert_eq!(out.status.code(), Some(2));
     let out = passgate(&db, &["user", "add", "erin", "--password-stdin"], Some(""))?;
     assert_eq!(out.status.code(), Some(2));

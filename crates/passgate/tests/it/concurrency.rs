@@ -12,7 +12,10 @@ async fn two_concurrent_changes_exactly_one_wins() -> TestResult {
         s.add_user(&name, OLD).await?;
         let t1 = s.login(&name, OLD).await?.ok_or("login")?;
         let t2 = s.login(&name, OLD).await?.ok_or("login")?;
-        let (a, b) = ("first racer passphrase, long", "second racer passphrase, long");
+        let (a, b) = (
+            "first racer passphrase, long",
+            "second racer passphrase, long",
+        );
         let (r1, r2) = tokio::join!(
             s.soap12(USER, change_envelope(SOAP12, Some(&t1), OLD, a)),
             s.soap12(USER, change_envelope(SOAP12, Some(&t2), OLD, b)),
@@ -22,7 +25,10 @@ async fn two_concurrent_changes_exactly_one_wins() -> TestResult {
         let won2 = first_text(&r2, "Response").as_deref() == Some("true");
         assert!(won1 ^ won2, "exactly one must win: {r1} / {r2}");
         let (winner, loser) = if won1 { (a, b) } else { (b, a) };
-        assert!(s.login(&name, winner).await?.is_some(), "stored hash is the winner's");
+        assert!(
+            s.login(&name, winner).await?.is_some(),
+            "stored hash is the winner's"
+        );
         assert_eq!(s.login(&name, loser).await?, None);
         assert_eq!(s.login(&name, OLD).await?, None);
     }

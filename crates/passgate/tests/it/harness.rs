@@ -40,7 +40,11 @@ impl Write for Capture {
 /// Everything logged so far by any test in this binary.
 pub fn captured_logs() -> String {
     LOGS.get()
-        .and_then(|l| l.lock().ok().map(|v| String::from_utf8_lossy(&v).into_owned()))
+        .and_then(|l| {
+            l.lock()
+                .ok()
+                .map(|v| String::from_utf8_lossy(&v).into_owned())
+        })
         .unwrap_or_default()
 }
 
@@ -174,15 +178,27 @@ impl TestServer {
     }
 
     /// Logs in over SOAP 1.2; returns the ticket, or None when authentication failed.
-    pub async fn login(&self, user: &str, password: &str) -> Result<Option<String>, Box<dyn std::error::Error>> {
-        let (status, body) = self.soap12(PRINCIPAL, auth_envelope(SOAP12, user, password)).await?;
+    pub async fn login(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<Option<String>, Box<dyn std::error::Error>> {
+        let (status, body) = self
+            .soap12(PRINCIPAL, auth_envelope(SOAP12, user, password))
+            .await?;
         assert_eq!(status, 200, "{body}");
         Ok(first_text(&body, "Ticket"))
     }
 
     /// A counter from `/metrics` (0 when absent).
     pub async fn metric(&self, series: &str) -> Result<f64, Box<dyn std::error::Error>> {
-        let text = self.http.get(self.url("/metrics")).send().await?.text().await?;
+        let text = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
         Ok(text
             .lines()
             .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
@@ -208,7 +224,9 @@ pub const USER: &str = "/Remote/Services84/User.svc";
 pub const PRINCIPAL: &str = "/Remote/Services84/SoPrincipal.svc";
 
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// AuthenticateUsernamePassword with headers inside `Header`.
@@ -223,7 +241,12 @@ pub fn auth_envelope(env_ns: &str, user: &str, password: &str) -> String {
 /// ChangeOwnPassword with the ticket inside `Header`.
 pub fn change_envelope(env_ns: &str, ticket: Option<&str>, old: &str, new: &str) -> String {
     let creds = ticket
-        .map(|t| format!(r#"<Credentials xmlns="{TNS}"><Ticket>{}</Ticket></Credentials>"#, esc(t)))
+        .map(|t| {
+            format!(
+                r#"<Credentials xmlns="{TNS}"><Ticket>{}</Ticket></Credentials>"#,
+                esc(t)
+            )
+        })
         .unwrap_or_default();
     format!(
         r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{env_ns}"><s:Header>{creds}</s:Header><s:Body><ChangeOwnPassword xmlns="{TNS}"><OldPassword>{}</OldPassword><NewPassword>{}</NewPassword></ChangeOwnPassword></s:Body></s:Envelope>"#,
@@ -234,25 +257,42 @@ pub fn change_envelope(env_ns: &str, ticket: Option<&str>, old: &str, new: &str)
 
 /// The seed page's ChangeOwnPassword request, unchanged except for the ticket and the two
 /// passwords.
-pub fn seed_change_request(ticket: &str, old: &str, new: &str) -> Result<String, Box<dyn std::error::Error>> {
+pub fn seed_change_request(
+    ticket: &str,
+    old: &str,
+    new: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/seeds/superoffice-user-changeownpassword.txt"
     );
     let page = std::fs::read_to_string(path)?;
-    let start = page.find("ChangeOwnPassword Request\n").ok_or("seed: no request")? + "ChangeOwnPassword Request\n".len();
-    let end = page[start..].find("</SOAP-ENV:Envelope>").ok_or("seed: no end")? + start + "</SOAP-ENV:Envelope>".len();
+    let start = page
+        .find("ChangeOwnPassword Request\n")
+        .ok_or("seed: no request")?
+        + "ChangeOwnPassword Request\n".len();
+    let end = page[start..]
+        .find("</SOAP-ENV:Envelope>")
+        .ok_or("seed: no end")?
+        + start
+        + "</SOAP-ENV:Envelope>".len();
     let request = &page[start..end];
     assert!(request.contains("7T:1234abcxyzExample=="));
     Ok(request
         .replace("7T:1234abcxyzExample==", &esc(ticket))
         .replace(
             r#"<User:OldPassword xsi:type="xsd:string"></User:OldPassword>"#,
-            &format!(r#"<User:OldPassword xsi:type="xsd:string">{}</User:OldPassword>"#, esc(old)),
+            &format!(
+                r#"<User:OldPassword xsi:type="xsd:string">{}</User:OldPassword>"#,
+                esc(old)
+            ),
         )
         .replace(
             r#"<User:NewPassword xsi:type="xsd:string"></User:NewPassword>"#,
-            &format!(r#"<User:NewPassword xsi:type="xsd:string">{}</User:NewPassword>"#, esc(new)),
+            &format!(
+                r#"<User:NewPassword xsi:type="xsd:string">{}</User:NewPassword>"#,
+                esc(new)
+            ),
         ))
 }
 

@@ -12,7 +12,10 @@ async fn health_ready_and_metrics() -> TestResult {
     let r = s.http.get(s.url("/readyz")).send().await?;
     assert_eq!(r.status().as_u16(), 200);
     s.add_user("alice", "correct horse battery staple").await?;
-    assert!(s.login("alice", "correct horse battery staple").await?.is_some());
+    assert!(s
+        .login("alice", "correct horse battery staple")
+        .await?
+        .is_some());
     let text = s.http.get(s.url("/metrics")).send().await?.text().await?;
     for series in [
         "passgate_argon2_operations_total{op=\"hash\"}",
@@ -60,7 +63,10 @@ async fn health_answers_promptly_while_hashing() -> TestResult {
     for l in logins {
         assert_eq!(l.await??, 200);
     }
-    assert!(worst < Duration::from_millis(500), "healthz took {worst:?} while hashing");
+    assert!(
+        worst < Duration::from_millis(500),
+        "healthz took {worst:?} while hashing"
+    );
     Ok(())
 }
 
@@ -79,7 +85,12 @@ async fn full_hash_queue_is_refused_at_once_with_retry_after() -> TestResult {
         let url = s.url(PRINCIPAL);
         let body = auth_envelope(SOAP11, "crowd", pw);
         tasks.push(tokio::spawn(async move {
-            let r = http.post(url).header("Content-Type", "text/xml").body(body).send().await?;
+            let r = http
+                .post(url)
+                .header("Content-Type", "text/xml")
+                .body(body)
+                .send()
+                .await?;
             let status = r.status().as_u16();
             let retry = r.headers().get("retry-after").is_some();
             Ok::<_, reqwest::Error>((status, retry, r.text().await?))

@@ -8,7 +8,10 @@ use crate::harness::*;
 
 #[tokio::test]
 async fn zeep_authenticates_and_changes_a_password() -> TestResult {
-    let Some(python) = std::env::var("PASSGATE_TEST_PYTHON").ok().filter(|p| !p.is_empty()) else {
+    let Some(python) = std::env::var("PASSGATE_TEST_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+    else {
         assert!(
             std::env::var("CI").is_err(),
             "CI=true but PASSGATE_TEST_PYTHON is not set: the zeep interop test cannot be skipped in CI"
@@ -17,7 +20,8 @@ async fn zeep_authenticates_and_changes_a_password() -> TestResult {
         return Ok(());
     };
     let s = TestServer::start().await?;
-    s.add_user("zeepuser", "correct horse battery staple").await?;
+    s.add_user("zeepuser", "correct horse battery staple")
+        .await?;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/zeep_client.py");
     let out = tokio::process::Command::new(python)
         .arg(script)
@@ -29,9 +33,18 @@ async fn zeep_authenticates_and_changes_a_password() -> TestResult {
         .await?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "zeep client failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "zeep client failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("ZEEP OK"), "{stdout}");
-    assert_eq!(s.login("zeepuser", "correct horse battery staple").await?, None);
-    assert!(s.login("zeepuser", "a new passphrase from zeep").await?.is_some());
+    assert_eq!(
+        s.login("zeepuser", "correct horse battery staple").await?,
+        None
+    );
+    assert!(s
+        .login("zeepuser", "a new passphrase from zeep")
+        .await?
+        .is_some());
     Ok(())
 }

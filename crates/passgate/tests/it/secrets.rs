@@ -13,14 +13,24 @@ async fn unknown_user_and_wrong_password_are_identical_and_cost_one_verification
     for user in ["alice", "nobody-by-this-name"] {
         let before = s.metric(verify).await?;
         let (status, body) = s
-            .soap12(PRINCIPAL, auth_envelope(SOAP12, user, "definitely the wrong password"))
+            .soap12(
+                PRINCIPAL,
+                auth_envelope(SOAP12, user, "definitely the wrong password"),
+            )
             .await?;
         let after = s.metric(verify).await?;
-        assert_eq!(after - before, 1.0, "{user}: exactly one Argon2id verification");
+        assert_eq!(
+            after - before,
+            1.0,
+            "{user}: exactly one Argon2id verification"
+        );
         replies.push((status, body));
     }
     assert_eq!(replies[0], replies[1], "byte-identical replies");
-    assert_eq!(first_text(&replies[0].1, "AuthenticationSucceeded").as_deref(), Some("false"));
+    assert_eq!(
+        first_text(&replies[0].1, "AuthenticationSucceeded").as_deref(),
+        Some("false")
+    );
     // An unparseable name (empty) costs the same too.
     let before = s.metric(verify).await?;
     let (_, body) = s.soap12(PRINCIPAL, auth_envelope(SOAP12, "", "x")).await?;
@@ -39,20 +49,46 @@ async fn no_password_or_ticket_reaches_the_logs() -> TestResult {
     let ticket = s.login("logcheck", old).await?.ok_or("login")?;
     let _ = s.login("logcheck", wrong).await?;
     let _ = s.login("nobody-logcheck", wrong).await?;
-    let _ = s.soap12(USER, change_envelope(SOAP12, Some(&ticket), wrong, new)).await?;
-    let _ = s.soap12(USER, change_envelope(SOAP12, Some(&ticket), old, "Sekrit-short")).await?;
-    let (_, body) = s.soap12(USER, seed_change_request(&ticket, old, new)?).await?;
+    let _ = s
+        .soap12(USER, change_envelope(SOAP12, Some(&ticket), wrong, new))
+        .await?;
+    let _ = s
+        .soap12(
+            USER,
+            change_envelope(SOAP12, Some(&ticket), old, "Sekrit-short"),
+        )
+        .await?;
+    let (_, body) = s
+        .soap12(USER, seed_change_request(&ticket, old, new)?)
+        .await?;
     assert_eq!(first_text(&body, "Response").as_deref(), Some("true"));
     let ticket2 = s.login("logcheck", new).await?.ok_or("login")?;
-    let _ = s.soap12(USER, change_envelope(SOAP12, Some("7T:not-a-real-ticket-Sekrit"), old, new)).await?;
+    let _ = s
+        .soap12(
+            USER,
+            change_envelope(SOAP12, Some("7T:not-a-real-ticket-Sekrit"), old, new),
+        )
+        .await?;
     // Debug output of the secret-carrying types stays redacted too.
     let p = passgate_core::domain::Password::new(old);
     assert!(!format!("{p:?}").contains(old));
 
     let logs = captured_logs();
     assert!(logs.contains("logcheck"), "the capture must be working");
-    for secret in [old, new, wrong, "Sekrit", &ticket, &ticket2, &ticket[3..], &ticket2[3..]] {
-        assert!(!logs.contains(secret), "a secret leaked into the logs: {secret:.6}…");
+    for secret in [
+        old,
+        new,
+        wrong,
+        "Sekrit",
+        &ticket,
+        &ticket2,
+        &ticket[3..],
+        &ticket2[3..],
+    ] {
+        assert!(
+            !logs.contains(secret),
+            "a secret leaked into the logs: {secret:.6}…"
+        );
     }
     Ok(())
 }

@@ -14,15 +14,24 @@ async fn seed_request_changes_the_password() -> TestResult {
     let ticket = s.login("alice", OLD).await?.ok_or("login failed")?;
     assert!(ticket.starts_with("7T:"));
 
-    let (status, body) = s.soap12(USER, seed_change_request(&ticket, OLD, NEW)?).await?;
+    let (status, body) = s
+        .soap12(USER, seed_change_request(&ticket, OLD, NEW)?)
+        .await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(envelope_ns(&body).as_deref(), Some(SOAP12));
-    assert_eq!(first_text(&body, "Response").as_deref(), Some("true"), "{body}");
+    assert_eq!(
+        first_text(&body, "Response").as_deref(),
+        Some("true"),
+        "{body}"
+    );
     assert_eq!(first_text(&body, "Succeeded").as_deref(), Some("true"));
     assert_eq!(first_text(&body, "ExceptionInfo"), None);
 
     assert_eq!(s.login("alice", OLD).await?, None, "old password must fail");
-    assert!(s.login("alice", NEW).await?.is_some(), "new password must work");
+    assert!(
+        s.login("alice", NEW).await?.is_some(),
+        "new password must work"
+    );
     Ok(())
 }
 
@@ -31,21 +40,39 @@ async fn soap11_with_header_changes_the_password() -> TestResult {
     let s = TestServer::start().await?;
     s.add_user("bob", OLD).await?;
     let (status, body) = s
-        .soap11(PRINCIPAL, "SoPrincipal/AuthenticateUsernamePassword", auth_envelope(SOAP11, "bob", OLD))
+        .soap11(
+            PRINCIPAL,
+            "SoPrincipal/AuthenticateUsernamePassword",
+            auth_envelope(SOAP11, "bob", OLD),
+        )
         .await?;
     assert_eq!(status, 200);
     assert_eq!(envelope_ns(&body).as_deref(), Some(SOAP11));
-    assert_eq!(first_text(&body, "AuthenticationSucceeded").as_deref(), Some("true"));
+    assert_eq!(
+        first_text(&body, "AuthenticationSucceeded").as_deref(),
+        Some("true")
+    );
     assert_eq!(first_text(&body, "Associate").as_deref(), Some("bob"));
-    assert_eq!(first_text(&body, "EMailAddress").as_deref(), Some("bob@example.com"));
+    assert_eq!(
+        first_text(&body, "EMailAddress").as_deref(),
+        Some("bob@example.com")
+    );
     let ticket = first_text(&body, "Ticket").ok_or("no ticket")?;
 
     let (status, body) = s
-        .soap11(USER, "User/ChangeOwnPassword", change_envelope(SOAP11, Some(&ticket), OLD, NEW))
+        .soap11(
+            USER,
+            "User/ChangeOwnPassword",
+            change_envelope(SOAP11, Some(&ticket), OLD, NEW),
+        )
         .await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(envelope_ns(&body).as_deref(), Some(SOAP11));
-    assert_eq!(first_text(&body, "Response").as_deref(), Some("true"), "{body}");
+    assert_eq!(
+        first_text(&body, "Response").as_deref(),
+        Some("true"),
+        "{body}"
+    );
     assert_eq!(s.login("bob", OLD).await?, None);
     assert!(s.login("bob", NEW).await?.is_some());
     Ok(())
@@ -67,7 +94,10 @@ async fn wrong_old_password_answers_false_and_changes_nothing() -> TestResult {
     s.add_user("dave", OLD).await?;
     let ticket = s.login("dave", OLD).await?.ok_or("login failed")?;
     let (status, body) = s
-        .soap12(USER, change_envelope(SOAP12, Some(&ticket), "not my password at all", NEW))
+        .soap12(
+            USER,
+            change_envelope(SOAP12, Some(&ticket), "not my password at all", NEW),
+        )
         .await?;
     assert_eq!(status, 200);
     assert_eq!(first_text(&body, "Response").as_deref(), Some("false"));
@@ -82,11 +112,16 @@ async fn policy_rejection_uses_the_exception_channel() -> TestResult {
     let s = TestServer::start().await?;
     s.add_user("erin", OLD).await?;
     let ticket = s.login("erin", OLD).await?.ok_or("login failed")?;
-    let (status, body) = s.soap12(USER, change_envelope(SOAP12, Some(&ticket), OLD, "short")).await?;
+    let (status, body) = s
+        .soap12(USER, change_envelope(SOAP12, Some(&ticket), OLD, "short"))
+        .await?;
     assert_eq!(status, 200);
     assert_eq!(first_text(&body, "Succeeded").as_deref(), Some("false"));
     assert_eq!(first_text(&body, "Response").as_deref(), Some("false"));
-    assert_eq!(first_text(&body, "ExceptionType").as_deref(), Some("PasswordPolicyException"));
+    assert_eq!(
+        first_text(&body, "ExceptionType").as_deref(),
+        Some("PasswordPolicyException")
+    );
     assert_eq!(first_text(&body, "Key").as_deref(), Some("too_short"));
     assert!(s.login("erin", OLD).await?.is_some());
     Ok(())
@@ -98,16 +133,30 @@ async fn change_revokes_other_tickets_and_keeps_the_callers() -> TestResult {
     s.add_user("frank", OLD).await?;
     let mine = s.login("frank", OLD).await?.ok_or("login")?;
     let other = s.login("frank", OLD).await?.ok_or("login")?;
-    let (_, body) = s.soap12(USER, change_envelope(SOAP12, Some(&mine), OLD, NEW)).await?;
+    let (_, body) = s
+        .soap12(USER, change_envelope(SOAP12, Some(&mine), OLD, NEW))
+        .await?;
     assert_eq!(first_text(&body, "Response").as_deref(), Some("true"));
     // The other ticket is dead at once...
-    let (_, body) = s.soap12(USER, change_envelope(SOAP12, Some(&other), NEW, OLD)).await?;
-    assert_eq!(first_text(&body, "ExceptionType").as_deref(), Some("SoTicketInvalidException"));
+    let (_, body) = s
+        .soap12(USER, change_envelope(SOAP12, Some(&other), NEW, OLD))
+        .await?;
+    assert_eq!(
+        first_text(&body, "ExceptionType").as_deref(),
+        Some("SoTicketInvalidException")
+    );
     // ...the caller's still works.
     let (_, body) = s
-        .soap12(USER, change_envelope(SOAP12, Some(&mine), NEW, "yet another long passphrase"))
+        .soap12(
+            USER,
+            change_envelope(SOAP12, Some(&mine), NEW, "yet another long passphrase"),
+        )
         .await?;
-    assert_eq!(first_text(&body, "Response").as_deref(), Some("true"), "{body}");
+    assert_eq!(
+        first_text(&body, "Response").as_deref(),
+        Some("true"),
+        "{body}"
+    );
     Ok(())
 }
 
@@ -120,15 +169,27 @@ async fn tickets_expire_after_idle_time_and_slide_on_use() -> TestResult {
     for _ in 0..3 {
         s.advance(Duration::from_secs(5 * 3600));
         let (_, body) = s
-            .soap12(USER, change_envelope(SOAP12, Some(&ticket), "wrong password here", NEW))
+            .soap12(
+                USER,
+                change_envelope(SOAP12, Some(&ticket), "wrong password here", NEW),
+            )
             .await?;
-        assert_eq!(first_text(&body, "Response").as_deref(), Some("false"), "{body}");
+        assert_eq!(
+            first_text(&body, "Response").as_deref(),
+            Some("false"),
+            "{body}"
+        );
         assert_eq!(first_text(&body, "Succeeded").as_deref(), Some("true"));
     }
     // Unused for more than 6 hours it expires.
     s.advance(Duration::from_secs(6 * 3600 + 1));
-    let (_, body) = s.soap12(USER, change_envelope(SOAP12, Some(&ticket), OLD, NEW)).await?;
-    assert_eq!(first_text(&body, "ExceptionType").as_deref(), Some("SoTicketInvalidException"));
+    let (_, body) = s
+        .soap12(USER, change_envelope(SOAP12, Some(&ticket), OLD, NEW))
+        .await?;
+    assert_eq!(
+        first_text(&body, "ExceptionType").as_deref(),
+        Some("SoTicketInvalidException")
+    );
     Ok(())
 }
 
@@ -144,15 +205,28 @@ async fn tickets_hit_the_absolute_cap() -> TestResult {
     for hours in [4, 4] {
         s.advance(Duration::from_secs(hours * 3600));
         let (_, body) = s
-            .soap12(USER, change_envelope(SOAP12, Some(&ticket), "wrong password here", NEW))
+            .soap12(
+                USER,
+                change_envelope(SOAP12, Some(&ticket), "wrong password here", NEW),
+            )
             .await?;
-        assert_eq!(first_text(&body, "Succeeded").as_deref(), Some("true"), "{body}");
+        assert_eq!(
+            first_text(&body, "Succeeded").as_deref(),
+            Some("true"),
+            "{body}"
+        );
     }
     s.advance(Duration::from_secs(2 * 3600 + 1));
     let (_, body) = s
-        .soap12(USER, change_envelope(SOAP12, Some(&ticket), "wrong password here", NEW))
+        .soap12(
+            USER,
+            change_envelope(SOAP12, Some(&ticket), "wrong password here", NEW),
+        )
         .await?;
-    assert_eq!(first_text(&body, "ExceptionType").as_deref(), Some("SoTicketInvalidException"));
+    assert_eq!(
+        first_text(&body, "ExceptionType").as_deref(),
+        Some("SoTicketInvalidException")
+    );
     Ok(())
 }
 
@@ -173,9 +247,12 @@ async fn get_system_info_answers_without_a_ticket() -> TestResult {
 async fn rehash_on_login_when_parameters_change() -> TestResult {
     let s = TestServer::start().await?;
     // A user whose hash was made with other (older) parameters.
-    let mut old_worker = passgate_core::credential::Argon2Worker::new(
-        passgate_core::credential::HashParams { m_kib: 512, t: 1, p: 1 },
-    )?;
+    let mut old_worker =
+        passgate_core::credential::Argon2Worker::new(passgate_core::credential::HashParams {
+            m_kib: 512,
+            t: 1,
+            p: 1,
+        })?;
     let user = s.add_user("ivan", OLD).await?;
     let legacy = old_worker.hash(OLD)?;
     let store = s.core.store();
@@ -188,10 +265,18 @@ async fn rehash_on_login_when_parameters_change() -> TestResult {
         client_addr: None,
         reason: Some("test".into()),
     };
-    assert!(store.rehash_password(user.id, user.credential_version, &legacy, &audit).await?);
+    assert!(
+        store
+            .rehash_password(user.id, user.credential_version, &legacy, &audit)
+            .await?
+    );
     assert!(s.login("ivan", OLD).await?.is_some());
     let after = s.core.user_by_id(user.id).await?.ok_or("user gone")?;
-    assert!(after.password_hash.contains("m=1024,t=1,p=1"), "{}", after.password_hash);
+    assert!(
+        after.password_hash.contains("m=1024,t=1,p=1"),
+        "{}",
+        after.password_hash
+    );
     assert!(s.login("ivan", OLD).await?.is_some());
     Ok(())
 }

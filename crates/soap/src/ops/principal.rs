@@ -37,7 +37,9 @@ pub async fn authenticate_username_password(
             let mut body = format!(r#"<AuthenticateResponse xmlns="{TNS}">"#);
             opt_element(&mut body, "Response", None);
             opt_element(&mut body, "Credentials", None);
-            body.push_str("<AuthenticationSucceeded>false</AuthenticationSucceeded></AuthenticateResponse>");
+            body.push_str(
+                "<AuthenticationSucceeded>false</AuthenticationSucceeded></AuthenticateResponse>",
+            );
             Ok(OpResult {
                 body,
                 outcome: "false",
