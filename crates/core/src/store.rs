@@ -194,6 +194,14 @@ pub trait Store: Send + Sync + 'static {
         expires_at: Timestamp,
     ) -> Result<(), CoreError>;
 
+    /// Revokes one session (if still live) with its audit row; returns whether it did.
+    async fn revoke_session(
+        &self,
+        id: uuid::Uuid,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError>;
+
     /// Appends an audit row on its own (for events that change nothing else).
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), CoreError>;
 

@@ -52,6 +52,14 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
         system_name: settings.system_name.clone(),
         body_limit: BODY_LIMIT,
     });
+    let rest = axum::routing::any(passgate_rest::dispatch).with_state(passgate_rest::RestState {
+        core: Arc::clone(&core),
+        secure_cookies: settings
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
+        body_limit: BODY_LIMIT,
+    });
     let ops = Ops {
         core,
         trusted_proxy_header: settings.trusted_proxy_header.clone(),
@@ -65,7 +73,7 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
             get(metrics_handler).with_state(Arc::clone(&metrics)),
         )
         .merge(soap)
-        .fallback(not_found)
+        .fallback_service(rest)
         .layer(middleware::from_fn_with_state(ops, client_info))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
@@ -91,10 +99,6 @@ async fn readyz(State(ops): State<Ops>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
-}
-
-async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "404").into_response()
 }
 
 /// Puts the client's address (from the socket, or from the trusted proxy header when one is

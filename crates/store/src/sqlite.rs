@@ -317,6 +317,30 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn revoke_session(
+        &self,
+        id: uuid::Uuid,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        )
+        .bind(at.0)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected()
+            == 1;
+        if done {
+            Self::insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(done)
+    }
+
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), CoreError> {
         let mut tx = self.begin().await?;
         Self::insert_audit(&mut tx, event).await?;

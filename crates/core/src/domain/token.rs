@@ -48,29 +48,43 @@ impl SessionKind {
 pub struct SessionToken(SecretString);
 
 impl SessionToken {
-    /// A fresh token from the operating system's random source.
+    /// A fresh SOAP-style ticket (`7T:` + standard base64) from the OS random source.
     pub fn generate() -> Self {
+        Self::generate_for(SessionKind::SoapTicket)
+    }
+
+    /// A fresh token for `kind`: SOAP tickets look like NetServer's (`7T:` + standard
+    /// base64); REST and web session ids are URL- and cookie-safe (unpadded base64url, 43
+    /// characters) so naive clients can put them in query strings and cookies unescaped.
+    pub fn generate_for(kind: SessionKind) -> Self {
         let mut bytes = [0u8; TOKEN_BYTES];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let text = format!(
-            "{TOKEN_PREFIX}{}",
-            base64::engine::general_purpose::STANDARD.encode(bytes)
-        );
+        let text = match kind {
+            SessionKind::SoapTicket => format!(
+                "{TOKEN_PREFIX}{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            ),
+            SessionKind::RestSession | SessionKind::Web => {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+            }
+        };
         zeroize::Zeroize::zeroize(&mut bytes);
         SessionToken(SecretString::from(text))
     }
 
-    /// Parses a token presented by a client. Anything that is not exactly the shape passgate
-    /// issues is rejected here, without touching the database.
+    /// Parses a token presented by a client. Anything that is not exactly one of the shapes
+    /// passgate issues is rejected here, without touching the database.
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
-        let body = s.strip_prefix(TOKEN_PREFIX)?;
-        if body.len() != 44 {
-            return None;
-        }
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(body)
-            .ok()?;
+        let decoded = match s.strip_prefix(TOKEN_PREFIX) {
+            Some(body) if body.len() == 44 => {
+                base64::engine::general_purpose::STANDARD.decode(body).ok()?
+            }
+            None if s.len() == 43 => base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .ok()?,
+            _ => return None,
+        };
         (decoded.len() == TOKEN_BYTES).then(|| SessionToken(SecretString::from(s.to_owned())))
     }
 
@@ -139,6 +153,17 @@ mod tests {
         let parsed = SessionToken::parse(a.expose()).map(|t| t.hash());
         assert_eq!(parsed, Some(a.hash()));
         assert!(!format!("{a:?}").contains(&a.expose()[3..]));
+    }
+
+    #[test]
+    fn rest_tokens_are_url_safe() {
+        let t = SessionToken::generate_for(SessionKind::RestSession);
+        assert_eq!(t.expose().len(), 43);
+        assert!(t
+            .expose()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(SessionToken::parse(t.expose()).is_some());
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Changing one's own password: verify the current one, check the new one, compare-and-swap.
 
 use crate::audit::AuditKind;
-use crate::domain::Password;
-use crate::store::PasswordChange;
+use crate::domain::{Password, Role, UserId};
+use crate::store::{PasswordChange, UserLookup, UserRecord};
 use crate::{Core, CoreError, RequestContext};
 
 use super::Principal;
@@ -28,7 +28,48 @@ impl Core {
         old: Password,
         new: Password,
     ) -> Result<ChangeOutcome, CoreError> {
-        let user = &principal.user;
+        self.change_password_of(ctx, &principal.user, Some(principal.session_id), old, new)
+            .await
+    }
+
+    /// Changes the password of `target` (None = the caller) given its current password.
+    /// Acting on another user needs the admin role (`AccessDenied` otherwise, nothing
+    /// changed); then all of the target's sessions end.
+    pub async fn change_password(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+        target: Option<UserId>,
+        old: Password,
+        new: Password,
+    ) -> Result<ChangeOutcome, CoreError> {
+        match target {
+            None => self.change_own_password(ctx, principal, old, new).await,
+            Some(id) if id == principal.user.id => {
+                self.change_own_password(ctx, principal, old, new).await
+            }
+            Some(id) => {
+                if principal.user.role != Role::Admin {
+                    return Err(CoreError::AccessDenied);
+                }
+                let target = self
+                    .store
+                    .find_user(UserLookup::Id(id))
+                    .await?
+                    .ok_or_else(|| CoreError::NotFound("no user with that id".into()))?;
+                self.change_password_of(ctx, &target, None, old, new).await
+            }
+        }
+    }
+
+    async fn change_password_of(
+        &self,
+        ctx: &RequestContext,
+        user: &UserRecord,
+        keep_session: Option<uuid::Uuid>,
+        old: Password,
+        new: Password,
+    ) -> Result<ChangeOutcome, CoreError> {
         let failures = self.policy.check(&new);
         if !failures.is_empty() {
             let codes: Vec<&str> = failures.iter().map(|f| f.code).collect();
@@ -76,7 +117,7 @@ impl Core {
             expected_version: user.credential_version,
             new_hash,
             at: audit.at,
-            keep_session: Some(principal.session_id),
+            keep_session,
             audit,
         };
         if self.store.commit_password_change(&change).await? {

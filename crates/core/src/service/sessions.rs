@@ -25,7 +25,7 @@ impl Core {
         kind: SessionKind,
     ) -> Result<(SessionToken, Timestamp), CoreError> {
         let now = self.clock.now();
-        let token = SessionToken::generate();
+        let token = SessionToken::generate_for(kind);
         let expires_at = now
             .plus(self.config.session_idle)
             .min(now.plus(self.config.session_absolute));
@@ -82,6 +82,21 @@ impl Core {
             kind: session.kind,
             user,
         })
+    }
+
+    /// Ends the caller's own session (logout).
+    pub async fn logout(&self, ctx: &RequestContext, principal: &Principal) -> Result<(), CoreError> {
+        let audit = self.event(
+            ctx,
+            AuditKind::SessionRevoked,
+            Some(principal.user.id),
+            Some(principal.user.username.as_str()),
+            Some("logout".into()),
+        );
+        if self.store.revoke_session(principal.session_id, audit.at, &audit).await? {
+            audit.log();
+        }
+        Ok(())
     }
 
     /// The user behind an id (administrative reads).
