@@ -31,8 +31,15 @@ pub enum BodyFormat {
 impl BodyFormat {
     /// From a Content-Type header value.
     pub fn from_content_type(ct: Option<&str>) -> Self {
-        let Some(ct) = ct else { return BodyFormat::None };
-        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let Some(ct) = ct else {
+            return BodyFormat::None;
+        };
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match mime.as_str() {
             "application/json" | "text/json" => BodyFormat::Json,
             "application/xml" | "text/xml" => BodyFormat::Xml,
@@ -54,7 +61,9 @@ fn scalar(ty: Ty, field: &str, text: &str) -> Result<Val, BindError> {
             if t.is_empty() {
                 Ok(Val::Null)
             } else {
-                uuid::Uuid::try_parse(t).map(Val::Guid).map_err(|_| bad("Guid"))
+                uuid::Uuid::try_parse(t)
+                    .map(Val::Guid)
+                    .map_err(|_| bad("Guid"))
             }
         }
         Ty::Bool => match text.trim().to_ascii_lowercase().as_str() {
@@ -68,20 +77,20 @@ fn scalar(ty: Ty, field: &str, text: &str) -> Result<Val, BindError> {
             .find(|v| v.eq_ignore_ascii_case(text.trim()))
             .map(|v| Val::Enum(v))
             .ok_or_else(|| bad(e.name)),
-        Ty::Obj(_) | Ty::List(_) | Ty::StringMap | Ty::Exception => Err(bad("value for this member")),
+        Ty::Obj(_) | Ty::List(_) | Ty::StringMap | Ty::Exception => {
+            Err(bad("value for this member"))
+        }
     }
 }
 
 /// Applies name/value pairs (query string or form) over `obj`; duplicates are comma-joined;
 /// unknown names are ignored.
-pub fn apply_pairs(
-    obj: &mut Obj,
-    pairs: &[(String, String)],
-    errors: &mut Vec<BindError>,
-) {
+pub fn apply_pairs(obj: &mut Obj, pairs: &[(String, String)], errors: &mut Vec<BindError>) {
     let mut merged: Vec<(&'static str, Ty, String)> = Vec::new();
     for (k, v) in pairs {
-        let Some(f) = obj.ty.field_ci(k) else { continue };
+        let Some(f) = obj.ty.field_ci(k) else {
+            continue;
+        };
         if let Some(slot) = merged.iter_mut().find(|(n, _, _)| *n == f.name) {
             slot.2.push(',');
             slot.2.push_str(v);
@@ -119,7 +128,9 @@ pub fn apply_json(obj: &mut Obj, body: &[u8], errors: &mut Vec<BindError>) {
         return;
     };
     for (k, v) in map {
-        let Some(f) = obj.ty.field_ci(&k) else { continue };
+        let Some(f) = obj.ty.field_ci(&k) else {
+            continue;
+        };
         let text = match v {
             serde_json::Value::Null => {
                 obj.set(f.name, Val::Null);
@@ -163,11 +174,15 @@ pub fn apply_xml(obj: &mut Obj, body: &[u8], errors: &mut Vec<BindError>) {
     let doc = match roxmltree::Document::parse_with_options(text, options) {
         Ok(d) => d,
         Err(roxmltree::Error::DtdDetected) => {
-            errors.push(whole("DTDs and entity declarations are not allowed.".into()));
+            errors.push(whole(
+                "DTDs and entity declarations are not allowed.".into(),
+            ));
             return;
         }
         Err(e) => {
-            errors.push(whole(format!("The request body is not well-formed XML: {e}")));
+            errors.push(whole(format!(
+                "The request body is not well-formed XML: {e}"
+            )));
             return;
         }
     };
@@ -235,7 +250,11 @@ mod tests {
         let mut o = Obj::new(&CHANGE_PASSWORD);
         let mut e = Vec::new();
         apply_json(&mut o, br#"{"password":"body","sessionId":"s1"}"#, &mut e);
-        apply_pairs(&mut o, &parse_pairs("password=query&SESSIONID=s2&sessionid=s3"), &mut e);
+        apply_pairs(
+            &mut o,
+            &parse_pairs("password=query&SESSIONID=s2&sessionid=s3"),
+            &mut e,
+        );
         assert_eq!(o.str("password"), "query");
         assert_eq!(o.str("sessionId"), "s2,s3");
     }

@@ -130,10 +130,26 @@ pub static RESPONSE_ERROR: TypeDef = TypeDef {
     base: None,
     ordered: true,
     fields: &[
-        FieldDef { name: "ErrorCode", ty: Ty::String, description: "Machine-readable code of this error" },
-        FieldDef { name: "FieldName", ty: Ty::String, description: "The request member the error is about" },
-        FieldDef { name: "Message", ty: Ty::String, description: "Human-readable message" },
-        FieldDef { name: "Meta", ty: Ty::StringMap, description: "" },
+        FieldDef {
+            name: "ErrorCode",
+            ty: Ty::String,
+            description: "Machine-readable code of this error",
+        },
+        FieldDef {
+            name: "FieldName",
+            ty: Ty::String,
+            description: "The request member the error is about",
+        },
+        FieldDef {
+            name: "Message",
+            ty: Ty::String,
+            description: "Human-readable message",
+        },
+        FieldDef {
+            name: "Meta",
+            ty: Ty::StringMap,
+            description: "",
+        },
     ],
 };
 
@@ -145,11 +161,31 @@ pub static RESPONSE_STATUS: TypeDef = TypeDef {
     base: None,
     ordered: true,
     fields: &[
-        FieldDef { name: "ErrorCode", ty: Ty::String, description: "Machine-readable error code" },
-        FieldDef { name: "Message", ty: Ty::String, description: "Human-readable message" },
-        FieldDef { name: "StackTrace", ty: Ty::String, description: "Never sent by passgate" },
-        FieldDef { name: "Errors", ty: Ty::List(&RESPONSE_ERROR), description: "One entry per failed field or rule" },
-        FieldDef { name: "Meta", ty: Ty::StringMap, description: "" },
+        FieldDef {
+            name: "ErrorCode",
+            ty: Ty::String,
+            description: "Machine-readable error code",
+        },
+        FieldDef {
+            name: "Message",
+            ty: Ty::String,
+            description: "Human-readable message",
+        },
+        FieldDef {
+            name: "StackTrace",
+            ty: Ty::String,
+            description: "Never sent by passgate",
+        },
+        FieldDef {
+            name: "Errors",
+            ty: Ty::List(&RESPONSE_ERROR),
+            description: "One entry per failed field or rule",
+        },
+        FieldDef {
+            name: "Meta",
+            ty: Ty::StringMap,
+            description: "",
+        },
     ],
 };
 
@@ -160,7 +196,11 @@ pub static ERROR_RESPONSE: TypeDef = TypeDef {
     ns: NS_SERVICESTACK,
     base: None,
     ordered: true,
-    fields: &[FieldDef { name: "ResponseStatus", ty: Ty::Obj(&RESPONSE_STATUS), description: "" }],
+    fields: &[FieldDef {
+        name: "ResponseStatus",
+        ty: Ty::Obj(&RESPONSE_STATUS),
+        description: "",
+    }],
 };
 
 /// Net3 `DTOBase`.
@@ -170,7 +210,11 @@ pub static DTO_BASE: TypeDef = TypeDef {
     ns: NS_SERVICES,
     base: None,
     ordered: false,
-    fields: &[FieldDef { name: "sessionId", ty: Ty::String, description: "Session id from /security/credentials or /auth/credentials" }],
+    fields: &[FieldDef {
+        name: "sessionId",
+        ty: Ty::String,
+        description: "Session id from /security/credentials or /auth/credentials",
+    }],
 };
 
 /// Net3 `ChangePassword` request.
@@ -181,9 +225,21 @@ pub static CHANGE_PASSWORD: TypeDef = TypeDef {
     base: Some(&DTO_BASE),
     ordered: false,
     fields: &[
-        FieldDef { name: "userId", ty: Ty::Guid, description: "User whose password changes; empty means the session's user" },
-        FieldDef { name: "password", ty: Ty::String, description: "Current password" },
-        FieldDef { name: "newPassword", ty: Ty::String, description: "New password" },
+        FieldDef {
+            name: "userId",
+            ty: Ty::Guid,
+            description: "User whose password changes; empty means the session's user",
+        },
+        FieldDef {
+            name: "password",
+            ty: Ty::String,
+            description: "Current password",
+        },
+        FieldDef {
+            name: "newPassword",
+            ty: Ty::String,
+            description: "New password",
+        },
     ],
 };
 
@@ -195,10 +251,26 @@ pub static EXECUTE_RESULT: TypeDef = TypeDef {
     base: None,
     ordered: false,
     fields: &[
-        FieldDef { name: "HasError", ty: Ty::Bool, description: "True when the operation failed unexpectedly" },
-        FieldDef { name: "Message", ty: Ty::String, description: "What happened" },
-        FieldDef { name: "Result", ty: Ty::Enum(&RESULT_ENUM), description: "Fail, Success or Error" },
-        FieldDef { name: "Exception", ty: Ty::Exception, description: "Error message with a correlation id (never a stack trace)" },
+        FieldDef {
+            name: "HasError",
+            ty: Ty::Bool,
+            description: "True when the operation failed unexpectedly",
+        },
+        FieldDef {
+            name: "Message",
+            ty: Ty::String,
+            description: "What happened",
+        },
+        FieldDef {
+            name: "Result",
+            ty: Ty::Enum(&RESULT_ENUM),
+            description: "Fail, Success or Error",
+        },
+        FieldDef {
+            name: "Exception",
+            ty: Ty::Exception,
+            description: "Error message with a correlation id (never a stack trace)",
+        },
     ],
 };
 
@@ -210,8 +282,16 @@ pub static CHANGE_PASSWORD_RESPONSE: TypeDef = TypeDef {
     base: None,
     ordered: false,
     fields: &[
-        FieldDef { name: "Result", ty: Ty::Obj(&EXECUTE_RESULT), description: "" },
-        FieldDef { name: "ResponseStatus", ty: Ty::Obj(&RESPONSE_STATUS), description: "" },
+        FieldDef {
+            name: "Result",
+            ty: Ty::Obj(&EXECUTE_RESULT),
+            description: "",
+        },
+        FieldDef {
+            name: "ResponseStatus",
+            ty: Ty::Obj(&RESPONSE_STATUS),
+            description: "",
+        },
     ],
 };
 
@@ -223,8 +303,16 @@ pub static SECURITY: TypeDef = TypeDef {
     base: None,
     ordered: false,
     fields: &[
-        FieldDef { name: "username", ty: Ty::String, description: "User name (or the user's unique e-mail address)" },
-        FieldDef { name: "password", ty: Ty::String, description: "Password" },
+        FieldDef {
+            name: "username",
+            ty: Ty::String,
+            description: "User name (or the user's unique e-mail address)",
+        },
+        FieldDef {
+            name: "password",
+            ty: Ty::String,
+            description: "Password",
+        },
     ],
 };
 
@@ -236,8 +324,16 @@ pub static SECURITY_RESPONSE: TypeDef = TypeDef {
     base: None,
     ordered: false,
     fields: &[
-        FieldDef { name: "sessionId", ty: Ty::String, description: "Session id to send as sessionId, X-ss-id or the ss-id cookie" },
-        FieldDef { name: "ResponseStatus", ty: Ty::Obj(&RESPONSE_STATUS), description: "" },
+        FieldDef {
+            name: "sessionId",
+            ty: Ty::String,
+            description: "Session id to send as sessionId, X-ss-id or the ss-id cookie",
+        },
+        FieldDef {
+            name: "ResponseStatus",
+            ty: Ty::Obj(&RESPONSE_STATUS),
+            description: "",
+        },
     ],
 };
 
@@ -249,10 +345,26 @@ pub static AUTHENTICATE: TypeDef = TypeDef {
     base: None,
     ordered: true,
     fields: &[
-        FieldDef { name: "provider", ty: Ty::String, description: "credentials (alias login) or logout" },
-        FieldDef { name: "UserName", ty: Ty::String, description: "User name" },
-        FieldDef { name: "Password", ty: Ty::String, description: "Password" },
-        FieldDef { name: "RememberMe", ty: Ty::Bool, description: "Permanent session cookie (ss-pid, ss-opt=perm)" },
+        FieldDef {
+            name: "provider",
+            ty: Ty::String,
+            description: "credentials (alias login) or logout",
+        },
+        FieldDef {
+            name: "UserName",
+            ty: Ty::String,
+            description: "User name",
+        },
+        FieldDef {
+            name: "Password",
+            ty: Ty::String,
+            description: "Password",
+        },
+        FieldDef {
+            name: "RememberMe",
+            ty: Ty::Bool,
+            description: "Permanent session cookie (ss-pid, ss-opt=perm)",
+        },
     ],
 };
 
@@ -264,10 +376,30 @@ pub static AUTHENTICATE_RESPONSE: TypeDef = TypeDef {
     base: None,
     ordered: true,
     fields: &[
-        FieldDef { name: "UserId", ty: Ty::String, description: "The user's id" },
-        FieldDef { name: "SessionId", ty: Ty::String, description: "The session id (also set as ss-id/ss-pid cookies)" },
-        FieldDef { name: "UserName", ty: Ty::String, description: "User name" },
-        FieldDef { name: "DisplayName", ty: Ty::String, description: "Display name" },
-        FieldDef { name: "ResponseStatus", ty: Ty::Obj(&RESPONSE_STATUS), description: "" },
+        FieldDef {
+            name: "UserId",
+            ty: Ty::String,
+            description: "The user's id",
+        },
+        FieldDef {
+            name: "SessionId",
+            ty: Ty::String,
+            description: "The session id (also set as ss-id/ss-pid cookies)",
+        },
+        FieldDef {
+            name: "UserName",
+            ty: Ty::String,
+            description: "User name",
+        },
+        FieldDef {
+            name: "DisplayName",
+            ty: Ty::String,
+            description: "Display name",
+        },
+        FieldDef {
+            name: "ResponseStatus",
+            ty: Ty::Obj(&RESPONSE_STATUS),
+            description: "",
+        },
     ],
 };

@@ -32,7 +32,13 @@ pub fn binding_status(dto: &str, errors: &[BindError]) -> Obj {
         &format!("Unable to bind to request '{dto}'"),
         errors
             .iter()
-            .map(|e| ("SerializationException".to_owned(), e.field.clone(), e.message.clone()))
+            .map(|e| {
+                (
+                    "SerializationException".to_owned(),
+                    e.field.clone(),
+                    e.message.clone(),
+                )
+            })
             .collect(),
     )
 }
@@ -59,7 +65,12 @@ pub fn map_error(err: &CoreError, operation: &str) -> Mapped {
         outcome,
     };
     match err {
-        CoreError::TicketInvalid => m(StatusCode::UNAUTHORIZED, "Unauthorized", "Not Authenticated", "unauthorized"),
+        CoreError::TicketInvalid => m(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Not Authenticated",
+            "unauthorized",
+        ),
         CoreError::InvalidCredentials => m(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
@@ -72,9 +83,19 @@ pub fn map_error(err: &CoreError, operation: &str) -> Mapped {
             "You may only change your own password.",
             "forbidden",
         ),
-        CoreError::NotFound(what) => m(StatusCode::NOT_FOUND, "NotFound", &format!("Not found: {what}."), "client_error"),
+        CoreError::NotFound(what) => m(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("Not found: {what}."),
+            "client_error",
+        ),
         CoreError::Conflict(what) => m(StatusCode::CONFLICT, "Conflict", what, "client_error"),
-        CoreError::InvalidInput(msg) => m(StatusCode::BAD_REQUEST, "ArgumentException", msg, "client_error"),
+        CoreError::InvalidInput(msg) => m(
+            StatusCode::BAD_REQUEST,
+            "ArgumentException",
+            msg,
+            "client_error",
+        ),
         CoreError::PolicyViolation(failures) => Mapped {
             status: StatusCode::BAD_REQUEST,
             response_status: policy_status(failures),
@@ -133,7 +154,13 @@ pub fn policy_status(failures: &[passgate_core::error::PolicyFailure]) -> Obj {
         &message,
         failures
             .iter()
-            .map(|f| (f.code.to_owned(), "newPassword".to_owned(), f.message.clone()))
+            .map(|f| {
+                (
+                    f.code.to_owned(),
+                    "newPassword".to_owned(),
+                    f.message.clone(),
+                )
+            })
             .collect(),
     )
 }

@@ -46,7 +46,8 @@ fn error_answer(err: &CoreError, ty: &'static crate::dto::TypeDef, op: &str) -> 
     let m = map_error(err, op);
     let mut a = Answer::new(m.status, wrap_status(ty, m.response_status), m.outcome);
     if let Some(secs) = m.retry_after {
-        a.headers.push((header::RETRY_AFTER, HeaderValue::from(secs)));
+        a.headers
+            .push((header::RETRY_AFTER, HeaderValue::from(secs)));
     }
     if m.status == StatusCode::UNAUTHORIZED {
         a.headers.push((
@@ -90,7 +91,11 @@ pub async fn change_password(
         }
         o
     };
-    match state.core.change_password(ctx, &principal, target, old, new).await {
+    match state
+        .core
+        .change_password(ctx, &principal, target, old, new)
+        .await
+    {
         Ok(ChangeOutcome::Changed) => Answer::new(
             StatusCode::OK,
             response(execute_result("Success", false, "Password changed."), None),
@@ -129,7 +134,12 @@ pub async fn security(state: &RestState, ctx: &RequestContext, dto: &Obj) -> Ans
     let password = Password::new(dto.str("password"));
     match state
         .core
-        .authenticate(ctx, &dto.str("username"), password, SessionKind::RestSession)
+        .authenticate(
+            ctx,
+            &dto.str("username"),
+            password,
+            SessionKind::RestSession,
+        )
         .await
     {
         Ok(login) => Answer::new(
@@ -177,7 +187,12 @@ pub async fn authenticate(
             let remember = dto.get("RememberMe") == &Val::Bool(true);
             match state
                 .core
-                .authenticate(ctx, &dto.str("UserName"), password, SessionKind::RestSession)
+                .authenticate(
+                    ctx,
+                    &dto.str("UserName"),
+                    password,
+                    SessionKind::RestSession,
+                )
                 .await
             {
                 Ok(login) => {
@@ -196,7 +211,8 @@ pub async fn authenticate(
                         );
                     let mut a = Answer::new(StatusCode::OK, body, "ok");
                     let secure = state.secure_cookies;
-                    a.headers.push((header::SET_COOKIE, cookie("ss-id", token, None, secure)));
+                    a.headers
+                        .push((header::SET_COOKIE, cookie("ss-id", token, None, secure)));
                     if remember {
                         let cap = login
                             .user
@@ -204,10 +220,17 @@ pub async fn authenticate(
                             .max(login.expires_at)
                             .plus(state.core.config().session_absolute);
                         let exp = http_date(cap);
-                        a.headers.push((header::SET_COOKIE, cookie("ss-pid", token, Some(&exp), secure)));
-                        a.headers.push((header::SET_COOKIE, cookie("ss-opt", "perm", Some(&exp), secure)));
+                        a.headers.push((
+                            header::SET_COOKIE,
+                            cookie("ss-pid", token, Some(&exp), secure),
+                        ));
+                        a.headers.push((
+                            header::SET_COOKIE,
+                            cookie("ss-opt", "perm", Some(&exp), secure),
+                        ));
                     } else {
-                        a.headers.push((header::SET_COOKIE, cookie("ss-opt", "temp", None, secure)));
+                        a.headers
+                            .push((header::SET_COOKIE, cookie("ss-opt", "temp", None, secure)));
                     }
                     a
                 }
@@ -227,7 +250,10 @@ pub async fn authenticate(
             let mut a = Answer::new(StatusCode::OK, Obj::new(&AUTHENTICATE_RESPONSE), "ok");
             let gone = Some("Thu, 01 Jan 1970 00:00:00 GMT");
             for name in ["ss-id", "ss-pid", "ss-opt"] {
-                a.headers.push((header::SET_COOKIE, cookie(name, "", gone, state.secure_cookies)));
+                a.headers.push((
+                    header::SET_COOKIE,
+                    cookie(name, "", gone, state.secure_cookies),
+                ));
             }
             a
         }

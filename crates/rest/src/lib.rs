@@ -51,7 +51,8 @@ pub fn render(format: Format, status: StatusCode, obj: &Obj) -> Response {
         Format::Xml => xml::to_xml(obj),
     };
     let mut resp = (status, body).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, format.content_type());
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, format.content_type());
     resp.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Accept"));
     resp
@@ -108,14 +109,19 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
             if (kind.eq_ignore_ascii_case("reply") || kind.eq_ignore_ascii_case("oneway"))
                 && Format::from_name(fmt).is_some() =>
         {
-            let Some(op) = ops::by_name(name) else { return not_found() };
+            let Some(op) = ops::by_name(name) else {
+                return not_found();
+            };
             let f = Format::from_name(fmt);
             let bf = match f {
                 Some(Format::Xml) => BodyFormat::Xml,
                 _ => BodyFormat::Json,
             };
             let bf = match BodyFormat::from_content_type(
-                parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+                parts
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok()),
             ) {
                 BodyFormat::Form => BodyFormat::Form,
                 _ => bf,
@@ -127,7 +133,10 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
             match match_route(parts.method.as_str(), route_path) {
                 RouteMatch::Found(op, vars) => {
                     let bf = BodyFormat::from_content_type(
-                        parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+                        parts
+                            .headers
+                            .get(header::CONTENT_TYPE)
+                            .and_then(|v| v.to_str().ok()),
                     );
                     (op, vars, suffix, bf)
                 }
@@ -136,7 +145,11 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
         }
     };
     let format = negotiate(forced, &query, &parts.headers);
-    let info = parts.extensions.get::<ClientInfo>().cloned().unwrap_or_default();
+    let info = parts
+        .extensions
+        .get::<ClientInfo>()
+        .cloned()
+        .unwrap_or_default();
     let ctx = RequestContext {
         front_end: FrontEnd::Rest,
         client_addr: info.addr,
@@ -184,8 +197,13 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
         }
     }
     if !errors.is_empty() {
-        let body = Obj::new(&ERROR_RESPONSE).with("ResponseStatus", Val::Obj(binding_status(op.name, &errors)));
-        return label(render(format, StatusCode::BAD_REQUEST, &body), op.name, "client_error");
+        let body = Obj::new(&ERROR_RESPONSE)
+            .with("ResponseStatus", Val::Obj(binding_status(op.name, &errors)));
+        return label(
+            render(format, StatusCode::BAD_REQUEST, &body),
+            op.name,
+            "client_error",
+        );
     }
     let answer = run(&state, op, &ctx, &dto, &parts.headers).await;
     let mut resp = render(format, answer.status, &answer.body);

@@ -21,9 +21,8 @@ const TITLE: &str = "passgate: Net3 API Interface for Customer Portal (compatibl
 /// Serves the metadata and OpenAPI paths; None for any other path.
 pub fn serve(path: &str, query: &[(String, String)]) -> Option<Response> {
     let lower = path.trim_end_matches('/').to_ascii_lowercase();
-    let html = |body: String| {
-        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
-    };
+    let html =
+        |body: String| ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     match lower.as_str() {
         "/metadata" => Some(html(index())),
         "/openapi.json" => Some(
@@ -34,7 +33,11 @@ pub fn serve(path: &str, query: &[(String, String)]) -> Option<Response> {
                 .into_response(),
         ),
         "/json/metadata" | "/xml/metadata" => {
-            let format = if lower.starts_with("/json") { Format::Json } else { Format::Xml };
+            let format = if lower.starts_with("/json") {
+                Format::Json
+            } else {
+                Format::Xml
+            };
             let op = query
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("op"))
@@ -129,13 +132,26 @@ fn op_page(op: &'static OpDef, format: Format) -> String {
         Format::Json => ("json", "application/json"),
         Format::Xml => ("xml", "application/xml"),
     };
-    let mut b = format!("<h1>{}</h1><p><a href=\"/metadata\">&lt;back to all web services</a></p><h2>{}</h2>", escape(TITLE), op.name);
+    let mut b = format!(
+        "<h1>{}</h1><p><a href=\"/metadata\">&lt;back to all web services</a></p><h2>{}</h2>",
+        escape(TITLE),
+        op.name
+    );
     if op.requires_auth {
         b.push_str("<p><b>Requires Authentication</b></p>");
     }
-    let _ = write!(b, "<p>{}</p><p>The following routes are available for this service:</p><table>", escape(op.summary));
+    let _ = write!(
+        b,
+        "<p>{}</p><p>The following routes are available for this service:</p><table>",
+        escape(op.summary)
+    );
     for (verbs, path) in op.routes {
-        let _ = write!(b, "<tr><td>{}</td><td>{}</td></tr>", verbs.join(","), escape(*path));
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            verbs.join(","),
+            escape(*path)
+        );
     }
     b.push_str("</table>");
     param_table(&mut b, op.request, "body");
@@ -191,11 +207,15 @@ fn camel(name: &str) -> String {
 fn schema_of(ty: Ty) -> Value {
     match ty {
         Ty::String | Ty::Exception => json!({"type": "string"}),
-        Ty::Guid => json!({"type": "string", "format": "uuid", "description": "Guid: 32 hex digits without dashes on output; any form on input"}),
+        Ty::Guid => {
+            json!({"type": "string", "format": "uuid", "description": "Guid: 32 hex digits without dashes on output; any form on input"})
+        }
         Ty::Bool => json!({"type": "boolean"}),
         Ty::Enum(e) => json!({"type": "string", "enum": e.values}),
         Ty::Obj(t) => json!({"$ref": format!("#/components/schemas/{}", t.name)}),
-        Ty::List(t) => json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", t.name)}}),
+        Ty::List(t) => {
+            json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", t.name)}})
+        }
         Ty::StringMap => json!({"type": "object", "additionalProperties": {"type": "string"}}),
     }
 }
@@ -214,7 +234,10 @@ fn add_schema(schemas: &mut Map<String, Value>, ty: &'static TypeDef) {
         }
         props.insert(camel(f.name), sch);
     }
-    schemas.insert(ty.name.to_owned(), json!({"type": "object", "properties": props}));
+    schemas.insert(
+        ty.name.to_owned(),
+        json!({"type": "object", "properties": props}),
+    );
     for (_, f) in ty.all_fields() {
         if let Ty::Obj(t) | Ty::List(t) = f.ty {
             add_schema(schemas, t);
@@ -227,19 +250,20 @@ pub fn openapi() -> Value {
     let mut schemas = Map::new();
     add_schema(&mut schemas, &ERROR_RESPONSE);
     let mut paths = Map::new();
-    let err = |d: &str| json!({"description": d, "content": {
+    let err = |d: &str| {
+        json!({"description": d, "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}},
-        "application/xml": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}});
+        "application/xml": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}})
+    };
     for op in OPS {
         add_schema(&mut schemas, op.request);
         add_schema(&mut schemas, op.response);
         for (verbs, path) in op.routes {
-            let entry = paths
-                .entry((*path).to_owned())
-                .or_insert_with(|| json!({}));
+            let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
             for verb in *verbs {
                 let body_ref = json!({"$ref": format!("#/components/schemas/{}", op.request.name)});
-                let resp_ref = json!({"$ref": format!("#/components/schemas/{}", op.response.name)});
+                let resp_ref =
+                    json!({"$ref": format!("#/components/schemas/{}", op.response.name)});
                 let mut o = json!({
                     "operationId": format!("{}{}", op.name, if verbs.len() > 1 { verb.to_string() } else { String::new() }),
                     "summary": op.summary,

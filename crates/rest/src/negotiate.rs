@@ -16,7 +16,13 @@ pub enum Format {
 impl Format {
     /// From a format name (`json`, `xml`; anything after a `.` ignored).
     pub fn from_name(name: &str) -> Option<Self> {
-        match name.split('.').next().unwrap_or("").to_ascii_lowercase().as_str() {
+        match name
+            .split('.')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "json" => Some(Format::Json),
             "xml" => Some(Format::Xml),
             _ => None,
@@ -51,7 +57,11 @@ pub fn request_format(headers: &HeaderMap) -> Option<Format> {
 }
 
 /// Chooses the response format. `forced` is the predefined route's or the suffix's format.
-pub fn negotiate(forced: Option<Format>, query: &[(String, String)], headers: &HeaderMap) -> Format {
+pub fn negotiate(
+    forced: Option<Format>,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Format {
     if let Some(f) = forced {
         return f;
     }
@@ -67,7 +77,13 @@ pub fn negotiate(forced: Option<Format>, query: &[(String, String)], headers: &H
     };
     let entries: Vec<String> = accept
         .split(',')
-        .map(|e| e.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|e| {
+            e.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .collect();
     let own = request_format(headers);
     let listed = |f: Format| entries.iter().any(|e| e.starts_with(f.mime()));
@@ -100,22 +116,55 @@ mod tests {
     #[test]
     fn order_of_precedence() {
         let q = vec![("format".to_owned(), "xml".to_owned())];
-        assert_eq!(negotiate(Some(Format::Json), &q, &HeaderMap::new()), Format::Json);
-        assert_eq!(negotiate(None, &q, &h(&[("accept", "application/json")])), Format::Xml);
+        assert_eq!(
+            negotiate(Some(Format::Json), &q, &HeaderMap::new()),
+            Format::Json
+        );
+        assert_eq!(
+            negotiate(None, &q, &h(&[("accept", "application/json")])),
+            Format::Xml
+        );
         let bad = vec![("format".to_owned(), "csv".to_owned())];
-        assert_eq!(negotiate(None, &bad, &h(&[("accept", "application/xml")])), Format::Xml);
+        assert_eq!(
+            negotiate(None, &bad, &h(&[("accept", "application/xml")])),
+            Format::Xml
+        );
         assert_eq!(negotiate(None, &[], &HeaderMap::new()), Format::Json);
     }
 
     #[test]
     fn accept_rules() {
-        assert_eq!(negotiate(None, &[], &h(&[("accept", "application/xml;q=0.1, application/json;q=0.9")])), Format::Json);
         assert_eq!(
-            negotiate(None, &[], &h(&[("accept", "application/json, application/xml"), ("content-type", "application/xml")])),
+            negotiate(
+                None,
+                &[],
+                &h(&[("accept", "application/xml;q=0.1, application/json;q=0.9")])
+            ),
+            Format::Json
+        );
+        assert_eq!(
+            negotiate(
+                None,
+                &[],
+                &h(&[
+                    ("accept", "application/json, application/xml"),
+                    ("content-type", "application/xml")
+                ])
+            ),
             Format::Xml
         );
-        assert_eq!(negotiate(None, &[], &h(&[("accept", "*/*"), ("content-type", "application/xml")])), Format::Xml);
+        assert_eq!(
+            negotiate(
+                None,
+                &[],
+                &h(&[("accept", "*/*"), ("content-type", "application/xml")])
+            ),
+            Format::Xml
+        );
         assert_eq!(negotiate(None, &[], &h(&[("accept", "*/*")])), Format::Json);
-        assert_eq!(negotiate(None, &[], &h(&[("accept", "text/xml")])), Format::Json);
+        assert_eq!(
+            negotiate(None, &[], &h(&[("accept", "text/xml")])),
+            Format::Json
+        );
     }
 }

@@ -48,7 +48,10 @@ mod tests {
     #[test]
     fn precedence() {
         let mut h = HeaderMap::new();
-        h.insert("cookie", HeaderValue::from_static("ss-id=c1; ss-pid=c2; ss-opt=perm"));
+        h.insert(
+            "cookie",
+            HeaderValue::from_static("ss-id=c1; ss-pid=c2; ss-opt=perm"),
+        );
         assert_eq!(session_id(None, &h).as_deref(), Some("c2"));
         h.insert("x-ss-id", HeaderValue::from_static("h1"));
         assert_eq!(session_id(None, &h).as_deref(), Some("h1"));

@@ -45,7 +45,15 @@ fn write_members(out: &mut String, obj: &Obj, ty: &'static TypeDef, prefix: &str
         write_members(out, obj, base, prefix, depth);
     }
     for f in ty.xml_fields() {
-        write_member(out, &qname(prefix, f.name), f.ty, obj.get(f.name), ty.ns, prefix, depth);
+        write_member(
+            out,
+            &qname(prefix, f.name),
+            f.ty,
+            obj.get(f.name),
+            ty.ns,
+            prefix,
+            depth,
+        );
     }
 }
 

@@ -324,16 +324,15 @@ impl Store for SqliteStore {
         audit: &AuditEvent,
     ) -> Result<bool, CoreError> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-        )
-        .bind(at.0)
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected()
-            == 1;
+        let done =
+            sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(at.0)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected()
+                == 1;
         if done {
             Self::insert_audit(&mut tx, audit).await?;
         }

@@ -77,9 +77,9 @@ impl SessionToken {
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
         let decoded = match s.strip_prefix(TOKEN_PREFIX) {
-            Some(body) if body.len() == 44 => {
-                base64::engine::general_purpose::STANDARD.decode(body).ok()?
-            }
+            Some(body) if body.len() == 44 => base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .ok()?,
             None if s.len() == 43 => base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(s)
                 .ok()?,

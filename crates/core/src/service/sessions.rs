@@ -85,7 +85,11 @@ impl Core {
     }
 
     /// Ends the caller's own session (logout).
-    pub async fn logout(&self, ctx: &RequestContext, principal: &Principal) -> Result<(), CoreError> {
+    pub async fn logout(
+        &self,
+        ctx: &RequestContext,
+        principal: &Principal,
+    ) -> Result<(), CoreError> {
         let audit = self.event(
             ctx,
             AuditKind::SessionRevoked,
@@ -93,7 +97,11 @@ impl Core {
             Some(principal.user.username.as_str()),
             Some("logout".into()),
         );
-        if self.store.revoke_session(principal.session_id, audit.at, &audit).await? {
+        if self
+            .store
+            .revoke_session(principal.session_id, audit.at, &audit)
+            .await?
+        {
             audit.log();
         }
         Ok(())
