@@ -174,7 +174,9 @@ async fn xml_request_and_response_in_dcs_layout() -> TestResult {
 
 /// (depth, namespace, name) of every element in document order, skipping the content of
 /// `Exception` (the .NET ISerializable blob in the seed).
-fn shape(xml: &str) -> Result<Vec<(usize, String, String)>, Box<dyn std::error::Error>> {
+type Shape = Vec<(usize, String, String)>;
+
+fn shape(xml: &str) -> Result<Shape, Box<dyn std::error::Error>> {
     let doc = roxmltree::Document::parse(xml)?;
     let mut out = Vec::new();
     fn walk(n: roxmltree::Node<'_, '_>, depth: usize, out: &mut Vec<(usize, String, String)>) {
@@ -300,7 +302,8 @@ async fn negotiation_paths() -> TestResult {
             .unwrap_or("")
             .to_owned()
     };
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         ("/logins/ChangePassword", vec![], "application/json"),
         (
             "/logins/ChangePassword",
