@@ -190,12 +190,12 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A strong random password: 24 characters from a 56-symbol alphabet without look-alikes
-/// (about 139 bits), from the OS random source.
-pub fn generate_password() -> Password {
+/// A strong random password from the OS random source: `len` characters (at least 24, about
+/// 139 bits) from a 56-symbol alphabet without look-alikes.
+pub fn generate_password(len: usize) -> Password {
     const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rngs::OsRng;
-    let s: String = (0..24)
+    let s: String = (0..len.max(24))
         .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
         .collect();
     Password::new(s)
@@ -222,7 +222,7 @@ async fn user_add(settings: Settings, args: AddArgs) -> Result<(), CliError> {
         }
         (read_password_stdin()?, false)
     } else {
-        (generate_password(), true)
+        (generate_password(settings.core.min_password_chars), true)
     };
     let core = crate::app::build_core(&settings, Arc::new(SystemClock)).await?;
     let user = core

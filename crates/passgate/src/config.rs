@@ -222,6 +222,15 @@ impl Settings {
             max_password_chars: max,
             ..defaults
         };
+        let request_timeout_secs: u64 = env_parse("PASSGATE_REQUEST_TIMEOUT_SECS")?
+            .or(f.request_timeout_secs)
+            .unwrap_or(30);
+        if request_timeout_secs == 0 {
+            return Err(ConfigError::Invalid {
+                name: "request_timeout_secs",
+                message: "must be at least 1".into(),
+            });
+        }
         Ok(Settings {
             listen,
             database_url,
@@ -229,11 +238,7 @@ impl Settings {
             system_name: env("PASSGATE_SYSTEM_NAME")
                 .or(f.system_name)
                 .unwrap_or_else(|| "passgate".to_owned()),
-            request_timeout: Duration::from_secs(
-                env_parse("PASSGATE_REQUEST_TIMEOUT_SECS")?
-                    .or(f.request_timeout_secs)
-                    .unwrap_or(30),
-            ),
+            request_timeout: Duration::from_secs(request_timeout_secs),
             trusted_proxy_header: env("PASSGATE_TRUSTED_PROXY_HEADER")
                 .or(f.trusted_proxy_header)
                 .map(|h| h.to_ascii_lowercase()),

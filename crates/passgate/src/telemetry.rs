@@ -1,5 +1,6 @@
-//! Logging setup. Request logs carry method, path, status and latency only: never a body,
-//! a query string (REST clients may put session ids there) or a header value.
+//! Logging setup. Request spans carry method and path only (status and latency are logged at
+//! debug level): never a body, a query string (REST clients may put session ids there) or a
+//! header value.
 
 use tracing_subscriber::EnvFilter;
 

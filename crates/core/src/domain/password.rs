@@ -4,8 +4,9 @@ use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
-/// Longest password accepted on any path, in bytes, before any rule runs. It bounds the work
-/// a single request can cause; the policy's own maximum (in characters) is lower.
+/// Longest new password accepted, in bytes, whatever the configured maximum in characters.
+/// (Presented passwords are bounded by the 64 KiB request limit; Argon2 pre-hashes its input,
+/// so their length barely changes the cost.)
 pub const MAX_PASSWORD_BYTES: usize = 4096;
 
 /// A password. `Debug` prints a placeholder; the text is reachable only through

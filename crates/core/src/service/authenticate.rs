@@ -39,11 +39,16 @@ impl Core {
             .as_ref()
             .map_or_else(|| self.dummy_hash.to_string(), |u| u.password_hash.clone());
         let known = user.is_some();
+        let now = self.clock.now();
+        // A locked account must cost exactly what a wrong password costs: no rehash.
+        let locked_hint = user
+            .as_ref()
+            .is_some_and(|u| u.locked_until.is_some_and(|t| t > now));
         let verdict = self
             .pool
             .run(move |w| -> Result<Verdict, CoreError> {
                 let ok = w.verify(password.expose(), &stored)? && known;
-                let rehash = if ok && w.needs_rehash(&stored) {
+                let rehash = if ok && !locked_hint && w.needs_rehash(&stored) {
                     Some(w.hash(password.expose())?)
                 } else {
                     None
@@ -52,34 +57,34 @@ impl Core {
             })
             .await??;
 
-        let now = self.clock.now();
-        let Some(user) = user.filter(|_| verdict.ok) else {
-            let reason = if known {
-                "bad_password"
-            } else {
-                "unknown_user"
-            };
-            let event = self.event(
-                ctx,
-                AuditKind::LoginFailed,
-                None,
-                Some(login),
-                Some(reason.into()),
-            );
-            self.audit_alone(event).await?;
-            return Err(CoreError::InvalidCredentials);
+        let locked = user
+            .as_ref()
+            .is_some_and(|u| u.locked_until.is_some_and(|t| t > now));
+        let user = match user {
+            Some(u) if verdict.ok && !locked => u,
+            other => {
+                let reason = match (&other, locked) {
+                    (None, _) => "unknown_user",
+                    (Some(_), true) => "locked",
+                    (Some(_), false) => "bad_password",
+                };
+                // A name that matches nobody may be a password typed into the wrong field:
+                // only a digest of it is kept, enough to correlate repeated attempts.
+                let (id, name) = match &other {
+                    Some(u) => (Some(u.id), u.username.as_str().to_owned()),
+                    None => (None, unknown_name_digest(login)),
+                };
+                let event = self.event(
+                    ctx,
+                    AuditKind::LoginFailed,
+                    id,
+                    Some(&name),
+                    Some(reason.into()),
+                );
+                self.audit_alone(event).await?;
+                return Err(CoreError::InvalidCredentials);
+            }
         };
-        if user.locked_until.is_some_and(|t| t > now) {
-            let event = self.event(
-                ctx,
-                AuditKind::LoginFailed,
-                Some(user.id),
-                Some(user.username.as_str()),
-                Some("locked".into()),
-            );
-            self.audit_alone(event).await?;
-            return Err(CoreError::InvalidCredentials);
-        }
         if let Some(new_hash) = verdict.rehash {
             let event = self.event(
                 ctx,
@@ -121,4 +126,10 @@ impl Core {
         }
         Ok(None)
     }
+}
+
+/// `unknown:` + the first 16 hex digits of the SHA-256 of the case-folded name.
+fn unknown_name_digest(login: &str) -> String {
+    let h = crate::domain::TokenHash::of(&login.trim().to_lowercase());
+    format!("unknown:{}", &h.as_str()[..16])
 }
