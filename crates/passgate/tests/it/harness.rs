@@ -67,6 +67,8 @@ pub struct TestServer {
     pub core: Arc<Core>,
     pub clock: Arc<ManualClock>,
     pub http: reqwest::Client,
+    /// SQLite URL of the server's database (tests may break it on purpose).
+    pub db_url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -96,7 +98,7 @@ impl TestServer {
         let mut settings = Settings::load(
             None,
             &Overrides {
-                database_url: Some(url),
+                database_url: Some(url.clone()),
                 listen: Some("127.0.0.1:0".into()),
             },
         )?;
@@ -117,6 +119,7 @@ impl TestServer {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()?,
+            db_url: url,
             shutdown: Some(tx),
             _dir: dir,
         })
@@ -205,6 +208,15 @@ impl TestServer {
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0.0))
+    }
+
+    /// Runs one SQL statement on the server's database from outside (to simulate failures).
+    pub async fn sql(&self, statement: &str) -> Result<(), Box<dyn std::error::Error>> {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&self.db_url).await?;
+        sqlx::query(statement).execute(&mut conn).await?;
+        conn.close().await?;
+        Ok(())
     }
 
     pub fn advance(&self, d: Duration) {

@@ -777,3 +777,45 @@ async fn metadata_index_and_openapi() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn unexpected_failure_is_error_with_a_correlation_id_on_both_front_ends() -> TestResult {
+    let s = TestServer::start().await?;
+    s.add_user("broken", OLD).await?;
+    let sid = rest_login(&s, "broken", OLD).await?;
+    let ticket = s.login("broken", OLD).await?.ok_or("login")?;
+    // The change's transaction writes password history first: make that fail.
+    s.sql("DROP TABLE password_history").await?;
+    let (st, v) = put_json(
+        &s,
+        "/logins/ChangePassword",
+        serde_json::json!({"sessionId": sid, "password": OLD, "newPassword": NEW}),
+    )
+    .await?;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["result"]["result"], "Error");
+    assert_eq!(v["result"]["hasError"], true);
+    let exception = v["result"]["exception"].as_str().ok_or("exception")?;
+    assert!(exception.contains("correlation id"), "{exception}");
+    assert!(
+        !exception.contains("password_history"),
+        "no internals: {exception}"
+    );
+
+    let (status, body) = s
+        .soap11(
+            USER,
+            "User/ChangeOwnPassword",
+            change_envelope(SOAP11, Some(&ticket), OLD, NEW),
+        )
+        .await?;
+    assert_eq!(status, 500);
+    assert_eq!(first_text(&body, "faultcode").as_deref(), Some("s:Server"));
+    let msg = first_text(&body, "faultstring").ok_or("faultstring")?;
+    assert!(
+        msg.contains("correlation id") && !msg.contains("password_history"),
+        "{msg}"
+    );
+    assert!(s.login("broken", OLD).await?.is_some(), "nothing changed");
+    Ok(())
+}
