@@ -45,6 +45,14 @@ pub enum AuditKind {
     PasswordRehashed,
     /// Sessions were revoked.
     SessionRevoked,
+    /// An attempt was refused by the throttle without checking the password.
+    Throttled,
+    /// A failure started a throttle block (account or address).
+    ThrottleTripped,
+    /// An operator locked an account.
+    Locked,
+    /// An operator unlocked an account.
+    Unlocked,
 }
 
 impl AuditKind {
@@ -58,6 +66,10 @@ impl AuditKind {
             AuditKind::PasswordChangeFailed => "password_change_failed",
             AuditKind::PasswordRehashed => "password_rehashed",
             AuditKind::SessionRevoked => "session_revoked",
+            AuditKind::Throttled => "throttled",
+            AuditKind::ThrottleTripped => "throttle_tripped",
+            AuditKind::Locked => "locked",
+            AuditKind::Unlocked => "unlocked",
         }
     }
 }

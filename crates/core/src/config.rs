@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::credential::HashParams;
+use crate::throttle::ThrottleConfig;
 
 /// Core settings with production defaults.
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub struct CoreConfig {
     pub min_password_chars: usize,
     /// Maximum password length in characters.
     pub max_password_chars: usize,
+    /// Brute-force throttling limits.
+    pub throttle: ThrottleConfig,
 }
 
 impl Default for CoreConfig {
@@ -37,6 +40,7 @@ impl Default for CoreConfig {
             session_touch_interval: Duration::from_secs(60),
             min_password_chars: 15,
             max_password_chars: 256,
+            throttle: ThrottleConfig::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod metrics;
 pub mod service;
 pub mod store;
+pub mod throttle;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::CoreConfig;

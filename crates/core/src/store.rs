@@ -136,6 +136,37 @@ pub struct AuditFilter {
     pub limit: Option<i64>,
 }
 
+/// A throttle counter row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleRow {
+    /// Failures counted (consecutive for accounts, in the window for addresses).
+    pub failures: u32,
+    /// Start of the address window.
+    pub window_start: Timestamp,
+    /// Attempts refused until then.
+    pub blocked_until: Option<Timestamp>,
+}
+
+/// A session with its owner's name, for listings.
+#[derive(Debug, Clone)]
+pub struct SessionListing {
+    /// The session.
+    pub session: SessionRecord,
+    /// Owner's login name.
+    pub username: String,
+    /// Client address at creation.
+    pub client_addr: Option<String>,
+}
+
+/// Which sessions to revoke.
+#[derive(Debug, Clone, Copy)]
+pub enum RevokeScope {
+    /// One session by id.
+    Session(uuid::Uuid),
+    /// Every live session of a user.
+    User(UserId),
+}
+
 /// Persistent state of passgate. Implementations: SQLite (embedded default).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -201,6 +232,48 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
         audit: &AuditEvent,
     ) -> Result<bool, CoreError>;
+
+    /// Throttle rows for `keys` (missing keys are absent from the result).
+    async fn throttle_rows(&self, keys: &[String])
+        -> Result<Vec<(String, ThrottleRow)>, CoreError>;
+
+    /// Records one failure atomically: reads the row of `key` (or a zero row), lets `next`
+    /// compute the new row, stores it and returns it. Concurrent failures on other nodes are
+    /// serialised by the database, so none is lost.
+    async fn bump_throttle(
+        &self,
+        key: &str,
+        next: &(dyn Fn(ThrottleRow) -> ThrottleRow + Send + Sync),
+    ) -> Result<ThrottleRow, CoreError>;
+
+    /// Forgets the counter of `key` (after a success).
+    async fn clear_throttle(&self, key: &str) -> Result<(), CoreError>;
+
+    /// Sets or clears an operator lock; locking also revokes every live session of the
+    /// user. Returns false when the user does not exist.
+    async fn set_lock(
+        &self,
+        user_id: UserId,
+        until: Option<Timestamp>,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError>;
+
+    /// Sessions, newest first: only live ones unless `include_dead`.
+    async fn list_sessions(
+        &self,
+        user: Option<UserId>,
+        include_dead: bool,
+        now: Timestamp,
+    ) -> Result<Vec<SessionListing>, CoreError>;
+
+    /// Revokes sessions with one audit row; returns how many were live.
+    async fn revoke_sessions(
+        &self,
+        scope: RevokeScope,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<u64, CoreError>;
 
     /// Appends an audit row on its own (for events that change nothing else).
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), CoreError>;

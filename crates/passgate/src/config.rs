@@ -61,6 +61,19 @@ struct FileConfig {
     sessions: SessionsFile,
     #[serde(default)]
     policy: PolicyFile,
+    #[serde(default)]
+    throttle: ThrottleFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThrottleFile {
+    account_threshold: Option<u32>,
+    account_base_delay_secs: Option<u64>,
+    account_max_delay_secs: Option<u64>,
+    address_limit: Option<u32>,
+    address_window_secs: Option<u64>,
+    address_block_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,7 +221,54 @@ impl Settings {
                 message: "must be between 64 and 4096 and not below min_length".into(),
             });
         }
+        let t = passgate_core::throttle::ThrottleConfig::default();
+        let secs = |name: &'static str,
+                    file: Option<u64>,
+                    default: Duration|
+         -> Result<Duration, ConfigError> {
+            let v = env_parse::<u64>(name)?
+                .or(file)
+                .map_or(default, Duration::from_secs);
+            if v.is_zero() {
+                return Err(ConfigError::Invalid {
+                    name,
+                    message: "must be at least 1 second".into(),
+                });
+            }
+            Ok(v)
+        };
+        let throttle = passgate_core::throttle::ThrottleConfig {
+            account_threshold: env_parse("PASSGATE_THROTTLE_ACCOUNT_THRESHOLD")?
+                .or(f.throttle.account_threshold)
+                .unwrap_or(t.account_threshold)
+                .clamp(1, 100),
+            account_base_delay: secs(
+                "PASSGATE_THROTTLE_ACCOUNT_BASE_DELAY_SECS",
+                f.throttle.account_base_delay_secs,
+                t.account_base_delay,
+            )?,
+            account_max_delay: secs(
+                "PASSGATE_THROTTLE_ACCOUNT_MAX_DELAY_SECS",
+                f.throttle.account_max_delay_secs,
+                t.account_max_delay,
+            )?,
+            address_limit: env_parse("PASSGATE_THROTTLE_ADDRESS_LIMIT")?
+                .or(f.throttle.address_limit)
+                .unwrap_or(t.address_limit)
+                .max(1),
+            address_window: secs(
+                "PASSGATE_THROTTLE_ADDRESS_WINDOW_SECS",
+                f.throttle.address_window_secs,
+                t.address_window,
+            )?,
+            address_block: secs(
+                "PASSGATE_THROTTLE_ADDRESS_BLOCK_SECS",
+                f.throttle.address_block_secs,
+                t.address_block,
+            )?,
+        };
         let core = CoreConfig {
+            throttle,
             hash,
             hash_workers: env_parse("PASSGATE_ARGON2_WORKERS")?
                 .or(f.argon2.workers)

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use passgate_core::audit::{AuditEvent, AuditRecord};
-use passgate_core::domain::{Email, TokenHash};
+use passgate_core::domain::{Email, TokenHash, UserId};
 use passgate_core::store::{
-    AuditFilter, NewSession, NewUser, PasswordChange, SessionRecord, Store, UserLookup, UserRecord,
+    AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing, SessionRecord,
+    Store, ThrottleRow, UserLookup, UserRecord,
 };
 use passgate_core::{CoreError, Timestamp};
 use sqlx::sqlite::{
@@ -97,6 +98,19 @@ fn user_from_row(row: &SqliteRow) -> Result<UserRecord, CoreError> {
         created_at: row.try_get("created_at").map_err(get)?,
     }
     .into_record()
+}
+
+fn throttle_from_row(row: &SqliteRow) -> Result<ThrottleRow, CoreError> {
+    let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
+    let failures: i64 = row.try_get("failures").map_err(get)?;
+    Ok(ThrottleRow {
+        failures: u32::try_from(failures).unwrap_or(u32::MAX),
+        window_start: Timestamp(row.try_get("window_start").map_err(get)?),
+        blocked_until: row
+            .try_get::<Option<i64>, _>("blocked_until")
+            .map_err(get)?
+            .map(Timestamp),
+    })
 }
 
 fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, CoreError> {
@@ -189,7 +203,7 @@ impl Store for SqliteStore {
 
     async fn rehash_password(
         &self,
-        user_id: passgate_core::domain::UserId,
+        user_id: UserId,
         expected_version: i64,
         new_hash: &str,
         audit: &AuditEvent,
@@ -338,6 +352,166 @@ impl Store for SqliteStore {
         }
         tx.commit().await.map_err(db_error)?;
         Ok(done)
+    }
+
+    async fn throttle_rows(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<(String, ThrottleRow)>, CoreError> {
+        let mut out = Vec::new();
+        for key in keys {
+            let row = sqlx::query(
+                "SELECT failures, window_start, blocked_until FROM throttle WHERE key = ?",
+            )
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+            if let Some(r) = row {
+                out.push((key.clone(), throttle_from_row(&r)?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn bump_throttle(
+        &self,
+        key: &str,
+        next: &(dyn Fn(ThrottleRow) -> ThrottleRow + Send + Sync),
+    ) -> Result<ThrottleRow, CoreError> {
+        let mut tx = self.begin().await?;
+        // A write first, so the transaction holds SQLite's write lock before it reads.
+        sqlx::query(
+            "INSERT INTO throttle (key, failures, window_start, blocked_until) VALUES (?, 0, 0, NULL) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let row =
+            sqlx::query("SELECT failures, window_start, blocked_until FROM throttle WHERE key = ?")
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        let new = next(throttle_from_row(&row)?);
+        sqlx::query(
+            "UPDATE throttle SET failures = ?, window_start = ?, blocked_until = ? WHERE key = ?",
+        )
+        .bind(i64::from(new.failures))
+        .bind(new.window_start.0)
+        .bind(new.blocked_until.map(|t| t.0))
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(new)
+    }
+
+    async fn clear_throttle(&self, key: &str) -> Result<(), CoreError> {
+        sqlx::query("DELETE FROM throttle WHERE key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn set_lock(
+        &self,
+        user_id: UserId,
+        until: Option<Timestamp>,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError> {
+        let mut tx = self.begin().await?;
+        let found = sqlx::query("UPDATE users SET locked_until = ? WHERE id = ?")
+            .bind(until.map(|t| t.0))
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected()
+            == 1;
+        if !found {
+            tx.rollback().await.map_err(db_error)?;
+            return Ok(false);
+        }
+        if until.is_some() {
+            sqlx::query(
+                "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            )
+            .bind(at.0)
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        Self::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn list_sessions(
+        &self,
+        user: Option<UserId>,
+        include_dead: bool,
+        now: Timestamp,
+    ) -> Result<Vec<SessionListing>, CoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.user_id, s.kind, s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, \
+                    s.client_addr, u.username \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE (? IS NULL OR s.user_id = ?) \
+               AND (? OR (s.revoked_at IS NULL AND s.expires_at > ?)) \
+             ORDER BY s.created_at DESC",
+        )
+        .bind(user.map(|u| u.to_string()))
+        .bind(user.map(|u| u.to_string()))
+        .bind(include_dead)
+        .bind(now.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
+        rows.iter()
+            .map(|r| {
+                Ok(SessionListing {
+                    session: session_from_row(r)?,
+                    username: r.try_get("username").map_err(get)?,
+                    client_addr: r.try_get("client_addr").map_err(get)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_sessions(
+        &self,
+        scope: RevokeScope,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<u64, CoreError> {
+        let mut tx = self.begin().await?;
+        let (column, value) = match scope {
+            RevokeScope::Session(id) => ("id", id.to_string()),
+            RevokeScope::User(u) => ("user_id", u.to_string()),
+        };
+        let sql =
+            format!("UPDATE sessions SET revoked_at = ? WHERE {column} = ? AND revoked_at IS NULL");
+        let n = sqlx::query(&sql)
+            .bind(at.0)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        if n > 0 {
+            Self::insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(n)
     }
 
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), CoreError> {

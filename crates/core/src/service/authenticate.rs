@@ -35,6 +35,12 @@ impl Core {
         kind: SessionKind,
     ) -> Result<Login, CoreError> {
         let user = self.find_login_user(login).await?;
+        let subject = super::throttle::Subject {
+            login,
+            user: user.as_ref().map(|u| (u.id, u.username.as_str())),
+        };
+        // Known and unknown names are throttled alike, by the name as presented.
+        self.throttle_check(ctx, &subject).await?;
         let stored = user
             .as_ref()
             .map_or_else(|| self.dummy_hash.to_string(), |u| u.password_hash.clone());
@@ -85,6 +91,7 @@ impl Core {
                 return Err(CoreError::InvalidCredentials);
             }
         };
+        self.throttle_success(login).await?;
         if let Some(new_hash) = verdict.rehash {
             let event = self.event(
                 ctx,
@@ -129,7 +136,7 @@ impl Core {
 }
 
 /// `unknown:` + the first 16 hex digits of the SHA-256 of the case-folded name.
-fn unknown_name_digest(login: &str) -> String {
+pub(super) fn unknown_name_digest(login: &str) -> String {
     let h = crate::domain::TokenHash::of(&login.trim().to_lowercase());
     format!("unknown:{}", &h.as_str()[..16])
 }

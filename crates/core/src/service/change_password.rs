@@ -83,6 +83,12 @@ impl Core {
             self.audit_alone(event).await?;
             return Err(CoreError::PolicyViolation(failures));
         }
+        let subject = super::throttle::Subject {
+            login: user.username.as_str(),
+            user: Some((user.id, user.username.as_str())),
+        };
+        // The current-password check is a password guess like a login: same throttle.
+        self.throttle_check(ctx, &subject).await?;
         let stored = user.password_hash.clone();
         let new_hash = self
             .pool
@@ -103,8 +109,10 @@ impl Core {
                 Some("bad_current_password".into()),
             );
             self.audit_alone(event).await?;
+            self.throttle_failure(ctx, &subject).await?;
             return Ok(ChangeOutcome::WrongPassword);
         };
+        self.throttle_success(user.username.as_str()).await?;
         let audit = self.event(
             ctx,
             AuditKind::PasswordChanged,

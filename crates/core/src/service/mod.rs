@@ -1,9 +1,11 @@
 //! Use cases shared by every front end. Front ends call these and nothing below them.
 
+mod admin;
 mod authenticate;
 mod change_password;
 mod policy;
 mod sessions;
+mod throttle;
 mod users;
 
 use std::sync::Arc;

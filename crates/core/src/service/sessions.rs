@@ -72,6 +72,9 @@ impl Core {
             .find_user(UserLookup::Id(session.user_id))
             .await?
             .ok_or(CoreError::TicketInvalid)?;
+        if user.locked_until.is_some_and(|t| t > now) {
+            return Err(CoreError::TicketInvalid);
+        }
         if session.last_seen_at.until(now) >= self.config.session_touch_interval {
             let cap = session.created_at.plus(self.config.session_absolute);
             let expires = now.plus(self.config.session_idle).min(cap);
