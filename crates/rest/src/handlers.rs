@@ -214,11 +214,13 @@ pub async fn authenticate(
                     a.headers
                         .push((header::SET_COOKIE, cookie("ss-id", token, None, secure)));
                     if remember {
-                        let cap = login
-                            .user
-                            .created_at
-                            .max(login.expires_at)
-                            .plus(state.core.config().session_absolute);
+                        // The session can live at most the absolute lifetime from now.
+                        let cfg = state.core.config();
+                        let issued = passgate_core::Timestamp(
+                            login.expires_at.0
+                                - i64::try_from(cfg.session_idle.as_millis()).unwrap_or(0),
+                        );
+                        let cap = issued.plus(cfg.session_absolute);
                         let exp = http_date(cap);
                         a.headers.push((
                             header::SET_COOKIE,

@@ -88,6 +88,12 @@ impl Core {
                     Some(reason.into()),
                 );
                 self.audit_alone(event).await?;
+                // Locked accounts count too, or the throttle would tell them apart.
+                let failed = super::throttle::Subject {
+                    login,
+                    user: other.as_ref().map(|u| (u.id, u.username.as_str())),
+                };
+                self.throttle_failure(ctx, &failed).await?;
                 return Err(CoreError::InvalidCredentials);
             }
         };

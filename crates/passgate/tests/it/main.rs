@@ -10,3 +10,4 @@ mod rest;
 mod secrets;
 mod soap_errors;
 mod soap_flows;
+mod throttle;
