@@ -46,6 +46,49 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// List and revoke sessions (SOAP tickets, REST and web sessions alike).
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Read the audit trail.
+    Audit {
+        /// Only events about this user.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only events at or after this time (RFC 3339, e.g. 2026-11-23T10:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many (the newest).
+        #[arg(long)]
+        limit: Option<i64>,
+        /// JSON output (one array).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `session` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// List live sessions (with --all, also expired and revoked ones).
+    List {
+        /// Only this user's sessions.
+        #[arg(long)]
+        user: Option<String>,
+        /// Include expired and revoked sessions.
+        #[arg(long)]
+        all: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one session by id, or every session of a user with --user.
+    Revoke {
+        /// Session id (from `session list`).
+        id: Option<String>,
+        /// Revoke all of this user's sessions.
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 /// `user` subcommands.
@@ -58,6 +101,19 @@ pub enum UserCommand {
         /// JSON output.
         #[arg(long)]
         json: bool,
+    },
+    /// Lock a user: logins fail like a wrong password and all sessions end.
+    Lock {
+        /// Login name.
+        name: String,
+        /// Until when (RFC 3339); indefinitely when omitted.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Remove a lock.
+    Unlock {
+        /// Login name.
+        name: String,
     },
 }
 
@@ -172,7 +228,147 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::User(UserCommand::Add(args)) => user_add(settings, args).await,
         Command::User(UserCommand::List { json }) => user_list(settings, json).await,
+        Command::User(UserCommand::Lock { name, until }) => {
+            let until = until.as_deref().map(parse_time).transpose()?;
+            let core = cli_core(&settings).await?;
+            let until = core.lock_user(&cli_ctx(), &name, until).await?;
+            println!(
+                "locked {name} until {}; its sessions were ended",
+                until.to_rfc3339()
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::Unlock { name }) => {
+            cli_core(&settings)
+                .await?
+                .unlock_user(&cli_ctx(), &name)
+                .await?;
+            println!("unlocked {name}");
+            Ok(())
+        }
+        Command::Session(SessionCommand::List { user, all, json }) => {
+            let core = cli_core(&settings).await?;
+            let sessions = core.list_sessions(user.as_deref(), all).await?;
+            let rows: Vec<_> = sessions
+                .iter()
+                .map(|l| {
+                    serde_json::json!({
+                        "id": l.session.id.to_string(),
+                        "username": l.username,
+                        "kind": l.session.kind.as_str(),
+                        "createdAt": l.session.created_at.to_rfc3339(),
+                        "lastSeenAt": l.session.last_seen_at.to_rfc3339(),
+                        "expiresAt": l.session.expires_at.to_rfc3339(),
+                        "revokedAt": l.session.revoked_at.map(|t| t.to_rfc3339()),
+                        "clientAddr": l.client_addr,
+                    })
+                })
+                .collect();
+            if json {
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                println!(
+                    "{:<36}  {:<16} {:<12} {:<24} EXPIRES",
+                    "ID", "USER", "KIND", "LAST SEEN"
+                );
+                for l in &sessions {
+                    println!(
+                        "{:<36}  {:<16} {:<12} {:<24} {}{}",
+                        l.session.id,
+                        l.username,
+                        l.session.kind.as_str(),
+                        l.session.last_seen_at.to_rfc3339(),
+                        l.session.expires_at.to_rfc3339(),
+                        if l.session.revoked_at.is_some() {
+                            " (revoked)"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Session(SessionCommand::Revoke { id, user }) => {
+            let id = id
+                .as_deref()
+                .map(|i| {
+                    uuid::Uuid::try_parse(i)
+                        .map_err(|_| CliError::Usage("the session id is not a valid id".into()))
+                })
+                .transpose()?;
+            let core = cli_core(&settings).await?;
+            let n = core
+                .revoke_sessions(&cli_ctx(), id, user.as_deref())
+                .await?;
+            println!("revoked {n} session(s)");
+            Ok(())
+        }
+        Command::Audit {
+            user,
+            since,
+            limit,
+            json,
+        } => {
+            let since = since.as_deref().map(parse_time).transpose()?;
+            let store = passgate_store::open(&settings.database_url).await?;
+            let user_id = match user.as_deref() {
+                Some(name) => {
+                    let name = Username::parse(name)?;
+                    Some(
+                        store
+                            .find_user(passgate_core::store::UserLookup::Name(&name))
+                            .await?
+                            .ok_or_else(|| CoreError::NotFound(format!("no user named {name}")))?
+                            .id,
+                    )
+                }
+                None => None,
+            };
+            let rows = store
+                .list_audit(&passgate_core::store::AuditFilter {
+                    user_id,
+                    since,
+                    limit,
+                })
+                .await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&rows).map_err(|e| CliError::Usage(e.to_string()))?
+                );
+            } else {
+                for r in &rows {
+                    println!(
+                        "{} {:<22} {:<5} {:<20} {:<16} {}",
+                        r.at,
+                        r.event,
+                        r.front_end,
+                        r.username.as_deref().unwrap_or("-"),
+                        r.client_addr.as_deref().unwrap_or("-"),
+                        r.reason.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
     }
+}
+
+fn cli_ctx() -> RequestContext {
+    RequestContext::new(FrontEnd::Cli)
+}
+
+async fn cli_core(settings: &Settings) -> Result<Arc<passgate_core::Core>, CliError> {
+    Ok(crate::app::build_core(settings, Arc::new(SystemClock)).await?)
+}
+
+fn parse_time(s: &str) -> Result<passgate_core::Timestamp, CliError> {
+    passgate_core::Timestamp::parse_rfc3339(s).ok_or_else(|| {
+        CliError::Usage(format!(
+            "{s:?} is not an RFC 3339 time like 2026-11-23T10:00:00Z"
+        ))
+    })
 }
 
 async fn serve(settings: Settings) -> Result<(), CliError> {

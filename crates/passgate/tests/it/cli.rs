@@ -129,3 +129,64 @@ fn serve_refuses_a_bad_listen_address() -> TestResult {
     assert!(String::from_utf8(out.stderr)?.contains("listen"));
     Ok(())
 }
+
+#[test]
+fn lock_sessions_and_audit_commands() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = format!("sqlite://{}", dir.path().join("ops.db").display());
+    let out = passgate(
+        &db,
+        &["user", "add", "ops", "--password-stdin"],
+        Some("correct horse battery staple\n"),
+    )?;
+    assert!(out.status.success());
+
+    let out = passgate(
+        &db,
+        &["user", "lock", "ops", "--until", "2099-01-01T00:00:00Z"],
+        None,
+    )?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = passgate(&db, &["user", "lock", "nobody"], None)?;
+    assert_eq!(out.status.code(), Some(3));
+    let out = passgate(&db, &["user", "lock", "ops", "--until", "tomorrow"], None)?;
+    assert_eq!(out.status.code(), Some(2));
+    let out = passgate(&db, &["user", "unlock", "ops"], None)?;
+    assert!(out.status.success());
+
+    let out = passgate(&db, &["session", "list", "--json"], None)?;
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(v.as_array().map(Vec::len), Some(0));
+    let out = passgate(&db, &["session", "revoke", "--user", "ops"], None)?;
+    assert!(out.status.success());
+    let out = passgate(&db, &["session", "revoke", "not-an-id"], None)?;
+    assert_eq!(out.status.code(), Some(2));
+    let out = passgate(
+        &db,
+        &["session", "revoke", "00000000-0000-0000-0000-000000000001"],
+        None,
+    )?;
+    assert_eq!(out.status.code(), Some(3));
+
+    let out = passgate(&db, &["audit", "--user", "ops", "--json"], None)?;
+    assert!(out.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let events: Vec<&str> = rows
+        .as_array()
+        .ok_or("array")?
+        .iter()
+        .filter_map(|r| r["event"].as_str())
+        .collect();
+    assert_eq!(events, ["user_created", "locked", "unlocked"]);
+    assert!(rows
+        .as_array()
+        .ok_or("array")?
+        .iter()
+        .all(|r| r["front_end"] == "cli"));
+    Ok(())
+}
