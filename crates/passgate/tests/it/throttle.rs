@@ -238,3 +238,91 @@ async fn operator_lock_ends_sessions_and_looks_like_a_wrong_password() -> TestRe
     assert!(first_text(&login_from(&s, "10.2.0.1", "lockme", PW).await?, "Ticket").is_some());
     Ok(())
 }
+
+async fn rest_auth(
+    s: &TestServer,
+    addr: &str,
+    user: &str,
+    pw: &str,
+) -> Result<(u16, String), Box<dyn std::error::Error>> {
+    let r = s
+        .http
+        .post(s.url("/security/credentials"))
+        .header("X-Forwarded-For", addr)
+        .json(&serde_json::json!({"username": user, "password": pw}))
+        .send()
+        .await?;
+    Ok((r.status().as_u16(), r.text().await?))
+}
+
+#[tokio::test]
+async fn rest_enumeration_unknown_wrong_locked_and_throttled_are_identical() -> TestResult {
+    let s = server().await?;
+    s.add_user("known", PW).await?;
+    s.add_user("locked", PW).await?;
+    let ctx = passgate_core::RequestContext::new(passgate_core::audit::FrontEnd::Cli);
+    s.core.lock_user(&ctx, "locked", None).await?;
+    let wrong = rest_auth(&s, "10.3.0.1", "known", "wrong password guess").await?;
+    let unknown = rest_auth(&s, "10.3.0.2", "nobody-here", "wrong password guess").await?;
+    let locked = rest_auth(&s, "10.3.0.3", "locked", PW).await?;
+    assert_eq!(wrong.0, 401);
+    assert_eq!(wrong, unknown);
+    assert_eq!(wrong, locked);
+    for name in ["known", "nobody-here"] {
+        for _ in 0..5 {
+            let _ = rest_auth(&s, "10.3.0.9", name, "wrong password guess").await?;
+        }
+    }
+    let a = rest_auth(&s, "10.3.0.9", "known", PW).await?;
+    let b = rest_auth(&s, "10.3.0.9", "nobody-here", PW).await?;
+    assert_eq!(a.0, 429);
+    assert_eq!(a, b);
+    Ok(())
+}
+
+#[tokio::test]
+async fn audit_rows_for_a_cross_front_end_change() -> TestResult {
+    let s = server().await?;
+    s.add_user("flow", PW).await?;
+    let _ticket = s.login("flow", PW).await?.ok_or("login")?;
+    let sid = crate::rest::rest_login(&s, "flow", PW).await?;
+    let r = s
+        .http
+        .put(s.url("/logins/ChangePassword"))
+        .json(&serde_json::json!({"sessionId": sid, "password": "wrong password guess", "newPassword": "a new long passphrase"}))
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 200);
+    let r = s
+        .http
+        .put(s.url("/logins/ChangePassword"))
+        .json(&serde_json::json!({"sessionId": sid, "password": PW, "newPassword": "a new long passphrase"}))
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 200);
+    let rows = s.core.audit(Some("flow"), None, None).await?;
+    let events: Vec<(&str, &str, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.event.as_str(), r.front_end.as_str(), r.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            ("user_created", "cli", Some("user")),
+            ("login_ok", "soap", Some("soap_ticket")),
+            ("login_ok", "rest", Some("rest_session")),
+            (
+                "password_change_failed",
+                "rest",
+                Some("bad_current_password")
+            ),
+            ("password_changed", "rest", None),
+        ]
+    );
+    let logs = captured_logs();
+    assert!(
+        logs.contains("\"event\":\"password_changed\""),
+        "audit rows go to the log as JSON"
+    );
+    Ok(())
+}
