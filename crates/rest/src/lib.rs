@@ -205,6 +205,17 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
             "client_error",
         );
     }
+    // Credentials travel only in POST bodies: a GET login (credentials in the URL, and a
+    // login-CSRF vector through links) is refused like an unknown route.
+    if op.name == "Authenticate"
+        && parts.method == Method::GET
+        && matches!(
+            dto.str("provider").to_ascii_lowercase().as_str(),
+            "credentials" | "login"
+        )
+    {
+        return not_found();
+    }
     let answer = run(&state, op, &ctx, &dto, &parts.headers).await;
     let mut resp = render(format, answer.status, &answer.body);
     for (k, v) in answer.headers {

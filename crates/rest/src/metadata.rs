@@ -273,12 +273,15 @@ pub fn openapi() -> Value {
                             "application/xml": {"schema": resp_ref}}},
                         "400": err("Unparseable body or field (SerializationException)"),
                         "401": err("No valid session, or invalid credentials"),
+                        "413": err("Request body over 64 KiB"),
                         "429": err("Too many failed attempts (Retry-After)"),
+                        "500": err("Server-side failure (message carries a correlation id)"),
                         "503": err("Server busy (Retry-After)"),
                     }
                 });
                 if op.requires_auth {
                     o["responses"]["403"] = err("Acting on another user without the admin role");
+                    o["responses"]["404"] = err("An admin named a userId that does not exist");
                     o["security"] = json!([{"ssId": []}, {"ssIdCookie": []}]);
                 }
                 if path.contains("{provider}") {

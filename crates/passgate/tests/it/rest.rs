@@ -819,3 +819,26 @@ async fn unexpected_failure_is_error_with_a_correlation_id_on_both_front_ends() 
     assert!(s.login("broken", OLD).await?.is_some(), "nothing changed");
     Ok(())
 }
+
+#[tokio::test]
+async fn credentials_are_never_accepted_in_a_get_url() -> TestResult {
+    let s = TestServer::start().await?;
+    s.add_user("getter", OLD).await?;
+    let r = s
+        .http
+        .get(s.url(&format!(
+            "/auth/credentials?UserName=getter&Password={}",
+            OLD.replace(' ', "%20")
+        )))
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(r.headers().get("set-cookie").is_none());
+    let r = s
+        .http
+        .get(s.url("/auth/login?UserName=getter"))
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 404);
+    Ok(())
+}
