@@ -27,6 +27,14 @@ const USER_SUPPORTED: &[&str] = &[
 const SOPRINCIPAL_SUPPORTED: &[&str] = &["AuthenticateUsernamePassword", "GetSystemInfo"];
 const ADDRESS: &str = "http://127.0.0.1:9/Remote/Services84/User.svc";
 
+/// Parses a generated WSDL; a test failure (panic) if it is not well-formed.
+fn parse(text: &str) -> Document<'_> {
+    match Document::parse(text) {
+        Ok(d) => d,
+        Err(e) => panic!("WSDL is not well-formed: {e}"),
+    }
+}
+
 fn children<'a, 'i>(node: Node<'a, 'i>, ns: &str, name: &str) -> Vec<Node<'a, 'i>> {
     node.children()
         .filter(|n| n.is_element() && n.tag_name().namespace() == Some(ns))
@@ -60,7 +68,8 @@ fn check_operation(
     response: &str,
     request_headers: &[&str],
 ) {
-    let request = named(root, WSDL, "message", &format!("{op}Request")).expect("request message");
+    let request = named(root, WSDL, "message", &format!("{op}Request"))
+        .unwrap_or_else(|| panic!("missing {}", "request message"));
     let part = children(request, WSDL, "part");
     assert_eq!(part.len(), 1);
     assert_eq!(part[0].attribute("name"), Some("parameters"));
@@ -68,7 +77,8 @@ fn check_operation(
         part[0].attribute("element"),
         Some(format!("tns:{op}").as_str())
     );
-    let headers = named(root, WSDL, "message", &format!("{op}Request_Headers")).expect("headers");
+    let headers = named(root, WSDL, "message", &format!("{op}Request_Headers"))
+        .unwrap_or_else(|| panic!("missing {}", "headers"));
     let names: Vec<_> = children(headers, WSDL, "part")
         .iter()
         .filter_map(|p| p.attribute("name"))
@@ -78,8 +88,10 @@ fn check_operation(
     assert!(named(root, WSDL, "message", &format!("{response}_Headers")).is_some());
 
     let action = format!("{TNS}/{contract}/{op}");
-    let port_type = named(root, WSDL, "portType", contract).expect("portType");
-    let operation = named(port_type, WSDL, "operation", op).expect("portType operation");
+    let port_type =
+        named(root, WSDL, "portType", contract).unwrap_or_else(|| panic!("missing {}", "portType"));
+    let operation = named(port_type, WSDL, "operation", op)
+        .unwrap_or_else(|| panic!("missing {}", "portType operation"));
     let input = children(operation, WSDL, "input")[0];
     assert_eq!(input.attribute((WSAW, "Action")), Some(action.as_str()));
     assert_eq!(
@@ -98,9 +110,10 @@ fn check_operation(
     );
 
     for (binding, soap) in [("BasicHttpBinding", SOAP11), ("Soap12Binding", SOAP12)] {
-        let binding =
-            named(root, WSDL, "binding", &format!("{binding}_{contract}")).expect("binding");
-        let operation = named(binding, WSDL, "operation", op).expect("binding operation");
+        let binding = named(root, WSDL, "binding", &format!("{binding}_{contract}"))
+            .unwrap_or_else(|| panic!("missing {}", "binding"));
+        let operation = named(binding, WSDL, "operation", op)
+            .unwrap_or_else(|| panic!("missing {}", "binding operation"));
         let soap_operation = children(operation, soap, "operation");
         assert_eq!(soap_operation.len(), 1);
         assert_eq!(
@@ -207,7 +220,7 @@ fn original_operation_lists() {
 fn user_wsdl_advertises_every_supported_operation() {
     let text = user_wsdl(ADDRESS, USER_SUPPORTED);
     assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
-    let doc = Document::parse(&text).expect("well-formed");
+    let doc = parse(&text);
     let root = doc.root_element();
     assert_eq!(root.attribute("name"), Some("WcfUserService"));
     assert_eq!(root.attribute("targetNamespace"), Some(TNS));
@@ -257,7 +270,7 @@ fn soprincipal_wsdl_advertises_every_supported_operation() {
         "http://127.0.0.1:9/Remote/Services84/SoPrincipal.svc",
         SOPRINCIPAL_SUPPORTED,
     );
-    let doc = Document::parse(&text).expect("well-formed");
+    let doc = parse(&text);
     let root = doc.root_element();
     assert_eq!(root.attribute("name"), Some("WcfSoPrincipalService"));
     check_operation(
@@ -302,7 +315,7 @@ fn unadvertised_operations_are_absent() {
         ADDRESS,
         &["ChangeOwnPassword", "GetUser", "Bogus", "ChangeOwnPassword"],
     );
-    let doc = Document::parse(&text).expect("well-formed");
+    let doc = parse(&text);
     let root = doc.root_element();
     assert_eq!(operation_names(root, "portType"), ["ChangeOwnPassword"]);
     assert_eq!(
@@ -328,7 +341,7 @@ fn unadvertised_operations_are_absent() {
         ADDRESS,
         &["AuthenticateUsernamePassword", "AuthenticateImplicit"],
     );
-    let doc = Document::parse(&text).expect("well-formed");
+    let doc = parse(&text);
     assert_eq!(
         operation_names(doc.root_element(), "portType"),
         ["AuthenticateUsernamePassword"]
@@ -338,13 +351,13 @@ fn unadvertised_operations_are_absent() {
     check_references_resolve(&doc);
 
     let text = soprincipal_wsdl(ADDRESS, &["GetSystemInfo"]);
-    let doc = Document::parse(&text).expect("well-formed");
+    let doc = parse(&text);
     assert!(!text.contains("AuthenticateResponse"));
     assert!(!text.contains("SoPrincipalCarrier"));
     check_references_resolve(&doc);
 
     let text = user_wsdl(ADDRESS, &[]);
-    let doc = Document::parse(&text).expect("well-formed");
+    let doc = parse(&text);
     assert!(operation_names(doc.root_element(), "portType").is_empty());
     check_references_resolve(&doc);
 }
@@ -357,7 +370,7 @@ fn address_is_escaped_in_both_ports() {
         soprincipal_wsdl(address, SOPRINCIPAL_SUPPORTED),
     ] {
         assert!(!text.contains(address));
-        let doc = Document::parse(&text).expect("well-formed");
+        let doc = parse(&text);
         let locations: Vec<_> = doc
             .descendants()
             .filter(|n| n.has_tag_name((SOAP11, "address")) || n.has_tag_name((SOAP12, "address")))
@@ -370,8 +383,9 @@ fn address_is_escaped_in_both_ports() {
 #[test]
 fn service_has_one_port_per_binding() {
     let text = user_wsdl(ADDRESS, USER_SUPPORTED);
-    let doc = Document::parse(&text).expect("well-formed");
-    let service = named(doc.root_element(), WSDL, "service", "WcfUserService").expect("service");
+    let doc = parse(&text);
+    let service = named(doc.root_element(), WSDL, "service", "WcfUserService")
+        .unwrap_or_else(|| panic!("missing {}", "service"));
     let ports: Vec<_> = children(service, WSDL, "port")
         .iter()
         .map(|p| {
