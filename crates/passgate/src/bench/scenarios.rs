@@ -153,10 +153,9 @@ async fn run_by_api<F: Flow>(
 }
 
 fn api_alternating(i: usize) -> Api {
-    if i % 2 == 0 {
-        Api::Soap
-    } else {
-        Api::Rest
+    match i % 2 {
+        0 => Api::Soap,
+        _ => Api::Rest,
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod bench;
 mod cli;
 mod concurrency;
 mod http;
