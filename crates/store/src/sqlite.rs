@@ -40,6 +40,9 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // An embedded database has no connection to lose between uses; the default ping
+            // before every acquire costs a round trip to the connection's thread per query.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await

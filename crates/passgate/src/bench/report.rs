@@ -50,6 +50,10 @@ pub struct Report {
     pub peak_rss_mib: Option<f64>,
     /// The server's resident set at the end of the run, MiB.
     pub rss_mib: Option<f64>,
+    /// CPU seconds the server used during the measured phase.
+    pub server_cpu_s: Option<f64>,
+    /// CPU seconds the load generator (this process) used during the measured phase.
+    pub client_cpu_s: Option<f64>,
     /// Scenario-specific figures.
     pub details: serde_json::Value,
 }
@@ -128,6 +132,8 @@ impl Report {
             ratio: hash_limit.map(|l| round(throughput / l)),
             peak_rss_mib: facts.rss.map(|r| mib(r.peak_kib)),
             rss_mib: facts.rss.map(|r| mib(r.current_kib)),
+            server_cpu_s: outcome.cpu.server.map(|d| round(d.as_secs_f64())),
+            client_cpu_s: outcome.cpu.client.map(|d| round(d.as_secs_f64())),
             details: outcome.details.clone(),
         }
     }
@@ -180,6 +186,20 @@ impl Report {
             "server RSS",
             opt(self.peak_rss_mib, " MiB"),
             opt(self.rss_mib, " MiB")
+        );
+        let per_request = |cpu: Option<f64>| match cpu {
+            Some(s) if self.requests > 0 => {
+                format!("{s} s ({:.0} µs/request)", s * 1e6 / self.requests as f64)
+            }
+            Some(s) => format!("{s} s"),
+            None => "n/a".to_owned(),
+        };
+        let _ = writeln!(
+            t,
+            "  {:<14} server {}, load generator {}",
+            "cpu (phase)",
+            per_request(self.server_cpu_s),
+            per_request(self.client_cpu_s)
         );
         let _ = writeln!(t, "  by outcome:");
         let _ = writeln!(
@@ -248,6 +268,7 @@ mod tests {
             samples: rec,
             phase: Duration::from_secs(1),
             hashes_per_op: Some(2),
+            cpu: crate::bench::server::CpuUse::default(),
             details: serde_json::json!({"a": {"b": 1}}),
         };
         let facts = RunFacts {

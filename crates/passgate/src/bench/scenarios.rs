@@ -12,7 +12,7 @@ use super::client::{Conn, Endpoint};
 use super::driver::{drive, run_all, Flow, Phase, Worker};
 use super::flows::{AttackFlow, ChangeFlow, LoginFlow, RejectFlow};
 use super::protocol::{self, Api};
-use super::server::{argon2_operations, read_rss};
+use super::server::{argon2_operations, read_rss, CpuMeter, CpuUse};
 use super::setup::{create_users, log_in, BenchUser};
 use super::stats::{median, ms, Recorder, Summary};
 use super::BenchError;
@@ -49,6 +49,8 @@ pub struct Outcome {
     pub phase: Duration,
     /// Argon2id operations per headline request, where hashing applies.
     pub hashes_per_op: Option<u32>,
+    /// CPU used by the server and the load generator during that phase.
+    pub cpu: CpuUse,
     /// Scenario-specific figures.
     pub details: serde_json::Value,
 }
@@ -89,9 +91,11 @@ pub async fn login_soap(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
             }
         })
         .collect();
+    let meter = CpuMeter::start(ctx.server_pid);
     let phase = Phase::starting_now(ctx.duration);
     let (samples, _) = run_all(&ctx.endpoint, workers, phase).await;
     Ok(Outcome {
+        cpu: meter.stop(),
         samples,
         phase: phase.length(),
         hashes_per_op: Some(1),
@@ -127,9 +131,11 @@ async fn change_workers(
 /// `change-soap` / `change-rest`: every request a real password change.
 pub async fn change(ctx: &Ctx<'_>, api: Api) -> Result<Outcome, BenchError> {
     let workers = change_workers(ctx, |_| api).await?;
+    let meter = CpuMeter::start(ctx.server_pid);
     let phase = Phase::starting_now(ctx.duration);
     let (samples, _) = run_all(&ctx.endpoint, workers, phase).await;
     Ok(Outcome {
+        cpu: meter.stop(),
         samples,
         phase: phase.length(),
         hashes_per_op: Some(2),
@@ -187,8 +193,10 @@ pub async fn overload(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
         .into_iter()
         .map(|w| (w.flow.api(), w))
         .collect::<Vec<_>>();
+    let meter = CpuMeter::start(ctx.server_pid);
     let phase = Phase::starting_now(ctx.duration);
     let (soap, rest) = run_by_api(&ctx.endpoint, tagged, phase).await;
+    let cpu = meter.stop();
     let mut samples = soap.clone();
     samples.merge(rest.clone());
     let admitted = samples.summary_of("ok");
@@ -199,6 +207,7 @@ pub async fn overload(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
     Ok(Outcome {
         hashes_per_op: Some(2),
         phase: phase.length(),
+        cpu,
         details: json!({
             "single_request_ms": round(ms(single)),
             "admitted": summary_json(&admitted),
@@ -226,8 +235,10 @@ pub async fn reject(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
             )
         })
         .collect();
+    let meter = CpuMeter::start(ctx.server_pid);
     let phase = Phase::starting_now(ctx.duration);
     let (soap, rest) = run_by_api(&ctx.endpoint, workers, phase).await;
+    let cpu = meter.stop();
     let details = json!({
         "soap": summary_json(&soap.summary_of("ok")),
         "rest": summary_json(&rest.summary_of("ok")),
@@ -238,6 +249,7 @@ pub async fn reject(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
         samples,
         phase: phase.length(),
         hashes_per_op: None,
+        cpu,
         details,
     })
 }
@@ -266,6 +278,7 @@ pub async fn attack(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
 
     eprintln!("attack: attack phase ({attackers} attacker connections from one address)");
     let before = argon2_operations(&ctx.endpoint).await?;
+    let meter = CpuMeter::start(ctx.server_pid);
     let attack_phase = Phase::starting_now(ctx.duration);
     let alone = ctx.duration.min(Duration::from_secs(2));
     let attacker_phase = Phase {
@@ -283,6 +296,7 @@ pub async fn attack(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
         });
     }
     let (under_attack, _) = run_all(&ctx.endpoint, legit, attack_phase).await;
+    let cpu = meter.stop();
     let at_legit_end = argon2_operations(&ctx.endpoint).await?;
     let alone_from = attack_phase.start.elapsed();
     eprintln!("attack: attacker alone");
@@ -326,6 +340,7 @@ pub async fn attack(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
     Ok(Outcome {
         hashes_per_op: Some(1),
         phase: attack_phase.length(),
+        cpu,
         details: json!({
             "legit_connections": ctx.concurrency,
             "attacker_connections": attackers,
@@ -361,6 +376,7 @@ fn errors_json(rec: &Recorder) -> serde_json::Value {
 /// idle for the duration, then uses each once more; reports the server's memory.
 pub async fn idle_connections(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
     let rss_before = ctx.server_pid.and_then(read_rss);
+    let meter = CpuMeter::start(ctx.server_pid);
     let phase = Phase::starting_now(ctx.duration);
     let permits = Arc::new(Semaphore::new(OPEN_PARALLELISM));
     let mut set = JoinSet::new();
@@ -416,6 +432,7 @@ pub async fn idle_connections(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
     Ok(Outcome {
         hashes_per_op: None,
         phase: phase.start.elapsed(),
+        cpu: meter.stop(),
         details: json!({
             "connections": ctx.concurrency,
             "opened": opened,

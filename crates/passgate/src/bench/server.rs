@@ -117,6 +117,61 @@ pub fn read_rss(pid: u32) -> Option<Rss> {
     })
 }
 
+/// CPU time (user + system, all threads) process `pid` has used so far, from
+/// `/proc/<pid>/stat` (Linux reports it in USER_HZ ticks, 100 per second).
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces) start at the state, field 3;
+    // utime and stime are fields 14 and 15.
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// CPU used by the server and by this benchmark process over a phase.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuUse {
+    /// The server's CPU time (None when it cannot be read).
+    pub server: Option<Duration>,
+    /// This process's CPU time (the load generator).
+    pub client: Option<Duration>,
+}
+
+/// Measures [`CpuUse`] from its start to [`CpuMeter::stop`].
+pub struct CpuMeter {
+    server_pid: Option<u32>,
+    start: CpuUse,
+}
+
+impl CpuMeter {
+    /// Starts measuring (the server's CPU only when `server_pid` is known).
+    pub fn start(server_pid: Option<u32>) -> Self {
+        CpuMeter {
+            server_pid,
+            start: Self::now(server_pid),
+        }
+    }
+
+    fn now(server_pid: Option<u32>) -> CpuUse {
+        CpuUse {
+            server: server_pid.and_then(cpu_time),
+            client: cpu_time(std::process::id()),
+        }
+    }
+
+    /// CPU used since the start.
+    pub fn stop(&self) -> CpuUse {
+        let end = Self::now(self.server_pid);
+        let delta = |a: Option<Duration>, b: Option<Duration>| Some(b?.saturating_sub(a?));
+        CpuUse {
+            server: delta(self.start.server, end.server),
+            client: delta(self.start.client, end.client),
+        }
+    }
+}
+
 /// Samples a process's RSS every 50 ms in the background, keeping the largest value seen.
 pub struct RssSampler {
     pid: u32,
@@ -202,6 +257,21 @@ mod tests {
         assert_eq!(sum_series(text, "passgate_argon2_operations_total"), 43);
         assert_eq!(sum_series(text, "passgate_hash_workers"), 2);
         assert_eq!(sum_series(text, "absent"), 0);
+    }
+
+    #[test]
+    fn reads_own_cpu_time() {
+        let meter = CpuMeter::start(Some(std::process::id()));
+        let t0 = std::time::Instant::now();
+        let mut x = 0u64;
+        while t0.elapsed() < Duration::from_millis(60) {
+            x = x.wrapping_mul(31).wrapping_add(7);
+        }
+        assert!(x != 1);
+        let used = meter.stop();
+        assert!(used.client.is_some() && used.server.is_some());
+        assert!(cpu_time(std::process::id()).is_some());
+        assert!(cpu_time(u32::MAX).is_none());
     }
 
     #[test]
