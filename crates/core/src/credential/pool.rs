@@ -86,6 +86,18 @@ impl HashPool {
         self.capacity
     }
 
+    /// True when a job would be admitted now. A cheap early check for requests that will
+    /// need hashing, so that under overload they are refused before any other work; the
+    /// admission in [`HashPool::run`] still decides.
+    pub fn has_room(&self) -> bool {
+        self.admitted.load(Ordering::Acquire) < self.workers + self.capacity
+    }
+
+    /// Counts and returns an early refusal (see [`HashPool::has_room`]).
+    pub fn refuse_early(&self) -> CoreError {
+        self.refuse()
+    }
+
     /// Takes a place for one job, or None when workers + capacity jobs are already admitted.
     fn admit(&self) -> Option<Admission> {
         let limit = self.workers + self.capacity;

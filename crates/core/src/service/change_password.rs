@@ -70,6 +70,7 @@ impl Core {
         old: Password,
         new: Password,
     ) -> Result<ChangeOutcome, CoreError> {
+        self.check_hashing_room()?;
         let failures = self.policy.check(&new);
         if !failures.is_empty() {
             let codes: Vec<&str> = failures.iter().map(|f| f.code).collect();
