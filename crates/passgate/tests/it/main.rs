@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod admission;
 mod bench;
 mod cli;
 mod concurrency;
