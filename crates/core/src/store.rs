@@ -204,6 +204,15 @@ pub trait Store: Send + Sync + 'static {
     /// changing nothing, when the version no longer matches.
     async fn commit_password_change(&self, change: &PasswordChange) -> Result<bool, CoreError>;
 
+    /// The user's `limit` most recent previous password hashes, newest first. Stores keep at
+    /// least [`crate::credential::policy::MAX_HISTORY`] per user and prune older ones when a
+    /// change commits.
+    async fn password_history(
+        &self,
+        user_id: UserId,
+        limit: usize,
+    ) -> Result<Vec<String>, CoreError>;
+
     /// Stores a new session together with its audit row.
     async fn insert_session(
         &self,

@@ -29,9 +29,14 @@ pub async fn build_core(
 ) -> Result<Arc<Core>, CoreError> {
     let store = passgate_store::open(&settings.database_url).await?;
     let metrics = Arc::new(passgate_core::metrics::CoreMetrics::default());
-    Ok(Arc::new(
-        Core::new(store, clock, settings.core.clone(), metrics).await?,
-    ))
+    let mut core = Core::new(store, clock, settings.core.clone(), metrics).await?;
+    if let Some(path) = &settings.breach_index {
+        let index = passgate_core::credential::breach::BreachIndex::open(path)
+            .map_err(|e| CoreError::Internal(format!("cannot open the breach index: {e}")))?;
+        tracing::info!(records = index.len(), path = %path.display(), "breach index open");
+        core = core.with_breach_index(Arc::new(index));
+    }
+    Ok(Arc::new(core))
 }
 
 #[derive(Clone)]

@@ -418,7 +418,7 @@ async fn user_add(settings: Settings, args: AddArgs) -> Result<(), CliError> {
         }
         (read_password_stdin()?, false)
     } else {
-        (generate_password(settings.core.min_password_chars), true)
+        (generate_password(settings.core.policy.min_chars), true)
     };
     let core = crate::app::build_core(&settings, Arc::new(SystemClock)).await?;
     let user = core

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use passgate_core::credential::HashParams;
+use passgate_core::credential::policy::Composition;
+use passgate_core::credential::{HashParams, PolicyConfig};
 use passgate_core::CoreConfig;
 use serde::Deserialize;
 
@@ -63,6 +64,15 @@ struct FileConfig {
     policy: PolicyFile,
     #[serde(default)]
     throttle: ThrottleFile,
+    #[serde(default)]
+    breach: BreachFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BreachFile {
+    index: Option<String>,
+    min_count: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +108,14 @@ struct SessionsFile {
 struct PolicyFile {
     min_length: Option<usize>,
     max_length: Option<usize>,
+    blocklist: Option<bool>,
+    min_strength: Option<u8>,
+    context_words: Option<Vec<String>>,
+    min_digits: Option<usize>,
+    min_lowercase: Option<usize>,
+    min_uppercase: Option<usize>,
+    min_special: Option<usize>,
+    history: Option<usize>,
 }
 
 /// The effective settings.
@@ -115,6 +133,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Header carrying the client address from a trusted reverse proxy (off when None).
     pub trusted_proxy_header: Option<String>,
+    /// Breached-password index file (checked on every new password when set).
+    pub breach_index: Option<std::path::PathBuf>,
     /// Core settings.
     pub core: CoreConfig,
 }
@@ -203,24 +223,10 @@ impl Settings {
                 message: "timeouts must be positive".into(),
             });
         }
-        let min = env_parse("PASSGATE_PASSWORD_MIN_LENGTH")?
-            .or(f.policy.min_length)
-            .unwrap_or(defaults.min_password_chars);
-        let max = env_parse("PASSGATE_PASSWORD_MAX_LENGTH")?
-            .or(f.policy.max_length)
-            .unwrap_or(defaults.max_password_chars);
-        if !(8..=64).contains(&min) {
-            return Err(ConfigError::Invalid {
-                name: "policy.min_length",
-                message: "must be between 8 and 64".into(),
-            });
-        }
-        if max < 64 || max < min || max > 4096 {
-            return Err(ConfigError::Invalid {
-                name: "policy.max_length",
-                message: "must be between 64 and 4096 and not below min_length".into(),
-            });
-        }
+        let system_name = env("PASSGATE_SYSTEM_NAME")
+            .or(f.system_name)
+            .unwrap_or_else(|| "passgate".to_owned());
+        let policy = policy_config(&f.policy, &f.breach, &defaults.policy, &system_name)?;
         let t = passgate_core::throttle::ThrottleConfig::default();
         let secs = |name: &'static str,
                     file: Option<u64>,
@@ -278,8 +284,7 @@ impl Settings {
                 .unwrap_or(0),
             session_idle: idle,
             session_absolute: absolute,
-            min_password_chars: min,
-            max_password_chars: max,
+            policy,
             ..defaults
         };
         let request_timeout_secs: u64 = env_parse("PASSGATE_REQUEST_TIMEOUT_SECS")?
@@ -295,16 +300,66 @@ impl Settings {
             listen,
             database_url,
             public_url: env("PASSGATE_PUBLIC_URL").or(f.public_url),
-            system_name: env("PASSGATE_SYSTEM_NAME")
-                .or(f.system_name)
-                .unwrap_or_else(|| "passgate".to_owned()),
+            system_name,
             request_timeout: Duration::from_secs(request_timeout_secs),
             trusted_proxy_header: env("PASSGATE_TRUSTED_PROXY_HEADER")
                 .or(f.trusted_proxy_header)
                 .map(|h| h.to_ascii_lowercase()),
+            breach_index: env("PASSGATE_BREACH_INDEX")
+                .or(f.breach.index)
+                .map(std::path::PathBuf::from),
             core,
         })
     }
+}
+
+/// The password policy: file values, overridden by `PASSGATE_POLICY_*` (and the older
+/// `PASSGATE_PASSWORD_{MIN,MAX}_LENGTH`), validated against the documented bounds.
+fn policy_config(
+    f: &PolicyFile,
+    breach: &BreachFile,
+    defaults: &PolicyConfig,
+    system_name: &str,
+) -> Result<PolicyConfig, ConfigError> {
+    let d = defaults;
+    let count = |name: &'static str, file: Option<usize>, default: usize| {
+        env_parse::<usize>(name).map(|v| v.or(file).unwrap_or(default))
+    };
+    let context_words = match env("PASSGATE_POLICY_CONTEXT_WORDS") {
+        Some(list) => list
+            .split(',')
+            .map(|w| w.trim().to_owned())
+            .filter(|w| !w.is_empty())
+            .collect(),
+        None => f.context_words.clone().unwrap_or_default(),
+    };
+    let policy = PolicyConfig {
+        min_chars: count("PASSGATE_PASSWORD_MIN_LENGTH", f.min_length, d.min_chars)?,
+        max_chars: count("PASSGATE_PASSWORD_MAX_LENGTH", f.max_length, d.max_chars)?,
+        blocklist: env_parse("PASSGATE_POLICY_BLOCKLIST")?
+            .or(f.blocklist)
+            .unwrap_or(d.blocklist),
+        min_strength: env_parse("PASSGATE_POLICY_MIN_STRENGTH")?
+            .or(f.min_strength)
+            .unwrap_or(d.min_strength),
+        service_name: system_name.to_owned(),
+        context_words,
+        composition: Composition {
+            min_digits: count("PASSGATE_POLICY_MIN_DIGITS", f.min_digits, 0)?,
+            min_lowercase: count("PASSGATE_POLICY_MIN_LOWERCASE", f.min_lowercase, 0)?,
+            min_uppercase: count("PASSGATE_POLICY_MIN_UPPERCASE", f.min_uppercase, 0)?,
+            min_special: count("PASSGATE_POLICY_MIN_SPECIAL", f.min_special, 0)?,
+        },
+        history: count("PASSGATE_POLICY_HISTORY", f.history, d.history)?,
+        breach_min_count: env_parse("PASSGATE_BREACH_MIN_COUNT")?
+            .or(breach.min_count)
+            .unwrap_or(d.breach_min_count),
+    };
+    policy.validate().map_err(|message| ConfigError::Invalid {
+        name: "policy",
+        message,
+    })?;
+    Ok(policy)
 }
 
 #[cfg(test)]
@@ -322,7 +377,7 @@ mod tests {
         let s = Settings::load(Some(&path), &Overrides::default())?;
         assert_eq!(s.listen.port(), 9999);
         assert_eq!(s.core.hash.m_kib, 1024);
-        assert_eq!(s.core.min_password_chars, 12);
+        assert_eq!(s.core.policy.min_chars, 12);
         let o = Overrides {
             listen: Some("127.0.0.1:7777".into()),
             database_url: Some("sqlite://x.db".into()),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use passgate_core::audit::{AuditEvent, AuditRecord};
+use passgate_core::credential::policy::MAX_HISTORY;
 use passgate_core::domain::{Email, TokenHash, UserId};
 use passgate_core::store::{
     AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing, SessionRecord,
@@ -269,9 +270,37 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        sqlx::query(
+            "DELETE FROM password_history WHERE user_id = ? AND rowid NOT IN \
+             (SELECT rowid FROM password_history WHERE user_id = ? \
+              ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+        )
+        .bind(&user_id)
+        .bind(&user_id)
+        .bind(MAX_HISTORY as i64)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         Self::insert_audit(&mut tx, &c.audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
+    }
+
+    async fn password_history(
+        &self,
+        user_id: UserId,
+        limit: usize,
+    ) -> Result<Vec<String>, CoreError> {
+        let limit = i64::try_from(limit.min(MAX_HISTORY)).unwrap_or(0);
+        sqlx::query_scalar(
+            "SELECT password_hash FROM password_history WHERE user_id = ? \
+             ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        )
+        .bind(user_id.to_string())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)
     }
 
     async fn insert_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<(), CoreError> {

@@ -3,7 +3,7 @@
 mod admin;
 mod authenticate;
 mod change_password;
-mod policy;
+mod password_rules;
 mod sessions;
 mod throttle;
 mod users;
@@ -13,7 +13,8 @@ use std::sync::Arc;
 use crate::audit::{AuditEvent, AuditKind, FrontEnd};
 use crate::clock::Clock;
 use crate::config::CoreConfig;
-use crate::credential::HashPool;
+use crate::credential::breach::BreachIndex;
+use crate::credential::{HashPool, PasswordPolicy};
 use crate::domain::{Password, UserId};
 use crate::metrics::CoreMetrics;
 use crate::store::Store;
@@ -21,7 +22,6 @@ use crate::CoreError;
 
 pub use authenticate::Login;
 pub use change_password::ChangeOutcome;
-pub use policy::PasswordPolicy;
 pub use sessions::Principal;
 pub use users::NewUserInput;
 
@@ -54,6 +54,7 @@ pub struct Core {
     clock: Arc<dyn Clock>,
     config: CoreConfig,
     policy: PasswordPolicy,
+    breach: Option<Arc<BreachIndex>>,
     metrics: Arc<CoreMetrics>,
     /// Hash of a random password with the current parameters: unknown users are verified
     /// against it so they cost exactly what a known user costs.
@@ -77,16 +78,28 @@ impl Core {
         let random = crate::domain::SessionToken::generate();
         let secret = random.expose().to_owned();
         let dummy_hash: Arc<str> = pool.run(move |w| w.hash(&secret)).await??.into();
-        let policy = PasswordPolicy::from_config(&config);
+        let policy = PasswordPolicy::new(config.policy.clone());
         Ok(Core {
             store,
             pool,
             clock,
             config,
             policy,
+            breach: None,
             metrics,
             dummy_hash,
         })
+    }
+
+    /// Checks new passwords against `index` too (the offline breached-password corpus).
+    pub fn with_breach_index(mut self, index: Arc<BreachIndex>) -> Self {
+        self.breach = Some(index);
+        self
+    }
+
+    /// The breached-password index in use, if any.
+    pub fn breach_index(&self) -> Option<&Arc<BreachIndex>> {
+        self.breach.as_ref()
     }
 
     /// The store (for administrative reads).
