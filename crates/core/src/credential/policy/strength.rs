@@ -23,12 +23,40 @@ pub fn estimate(password: &str, context: &[String]) -> Strength {
     };
     let inputs: Vec<&str> = context.iter().map(String::as_str).collect();
     let entropy = zxcvbn::zxcvbn(scored, &inputs);
+    // zxcvbn prices a long keyboard walk (`qwertyuiopasdfghjklzxcvbnm`) by its turns and
+    // length and may rate it strong; guessing tools enumerate walks, repeats and runs first,
+    // so a password made of nothing else is weak however long it is.
+    if !entropy.sequence().is_empty() && entropy.sequence().iter().all(is_mechanical) {
+        return Strength {
+            score: u8::from(entropy.score()).min(1),
+            warning: Some(
+                "Keyboard patterns, repeated characters and sequences are easy to guess.".into(),
+            ),
+        };
+    }
     Strength {
         score: u8::from(entropy.score()),
         warning: entropy
             .feedback()
             .and_then(|f| f.warning())
             .map(|w| w.to_string()),
+    }
+}
+
+/// Rank below which an entry of zxcvbn's common-password dictionary counts as mechanical.
+const COMMON_FRAGMENT_RANK: usize = 10_000;
+
+/// Keyboard walks, repeats, character runs and very common passwords (which zxcvbn finds for
+/// walks such as `qwertyuiop` or `1qaz2wsx`): fragments a guessing tool chains first.
+fn is_mechanical(m: &zxcvbn::Match) -> bool {
+    use zxcvbn::matching::patterns::MatchPattern;
+    match &m.pattern {
+        MatchPattern::Spatial(_) | MatchPattern::Repeat(_) | MatchPattern::Sequence(_) => true,
+        // The dictionary type is not nameable outside zxcvbn; its default is `Passwords`.
+        MatchPattern::Dictionary(d) => {
+            d.dictionary_name == Default::default() && d.rank <= COMMON_FRAGMENT_RANK
+        }
+        _ => false,
     }
 }
 
@@ -42,6 +70,8 @@ mod tests {
         assert!(estimate("correct horse battery staple jumps", &[]).score >= 3);
         let ctx = vec!["alice".to_owned()];
         assert!(estimate("alicealice2024", &ctx).score < 3);
+        assert!(estimate("qwertyuiopasdfghjklzxcvbnm", &[]).score <= 1);
+        assert!(estimate("1qaz2wsx3edc4rfv5tgb6yhn", &[]).score <= 1);
     }
 
     #[test]
