@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `user add|list`.
+//! The command line: `serve`, `migrate`, `user …`, `session …`, `breach …`, `audit`.
 //!
 //! Exit codes: 0 success, 1 runtime failure (database, I/O), 2 usage error, 3 not found,
 //! 4 conflict (e.g. the username is taken), 5 password refused by the policy.
@@ -49,6 +49,9 @@ pub enum Command {
     /// List and revoke sessions (SOAP tickets, REST and web sessions alike).
     #[command(subcommand)]
     Session(SessionCommand),
+    /// Build or query the offline breached-password index.
+    #[command(subcommand)]
+    Breach(crate::breach::BreachCommand),
     /// Read the audit trail.
     Audit {
         /// Only events about this user.
@@ -150,6 +153,8 @@ enum CliError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Breach(#[from] crate::breach::BreachCmdError),
 }
 
 impl CliError {
@@ -160,6 +165,7 @@ impl CliError {
             CliError::Core(CoreError::Conflict(_)) => 4,
             CliError::Core(CoreError::PolicyViolation(_)) => 5,
             CliError::Core(CoreError::InvalidInput(_)) => 2,
+            CliError::Breach(crate::breach::BreachCmdError::NoPath) => 2,
             _ => 1,
         }
     }
@@ -224,6 +230,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 "database {} is up to date",
                 passgate_store::redact_url(&settings.database_url)
             );
+            Ok(())
+        }
+        Command::Breach(crate::breach::BreachCommand::Import { file, output, json }) => {
+            Ok(crate::breach::import(&settings, &file, output, json)?)
+        }
+        Command::Breach(crate::breach::BreachCommand::Check { index }) => {
+            let password = read_password_stdin()?;
+            let n = crate::breach::check(&settings, index, &password)?;
+            println!("{n}");
             Ok(())
         }
         Command::User(UserCommand::Add(args)) => user_add(settings, args).await,

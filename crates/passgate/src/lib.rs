@@ -2,6 +2,7 @@
 //! server in-process.
 
 pub mod app;
+pub mod breach;
 pub mod cli;
 pub mod config;
 pub mod metrics;

@@ -102,6 +102,22 @@ fn user_add_list_and_errors() -> TestResult {
     )?;
     assert_eq!(out.status.code(), Some(5));
     assert!(String::from_utf8(out.stderr)?.contains("too_short"));
+    // The same rules and messages as SOAP and REST: blocklist, strength, context words.
+    for (pw, code, words) in [
+        ("Password123!Password123!", "too_weak", "too easy to guess"),
+        ("sunshine!!!!!!!!", "common_password", "most commonly used"),
+        ("carol.carol.carol.1", "context_word", "user name"),
+    ] {
+        let out = passgate(
+            &db,
+            &["user", "add", "carol", "--password-stdin"],
+            Some(&format!("{pw}\n")),
+        )?;
+        assert_eq!(out.status.code(), Some(5), "{pw}");
+        let err = String::from_utf8(out.stderr)?;
+        assert!(err.contains(code) && err.contains(words), "{pw}: {err}");
+        assert!(!err.contains(pw), "the password is never echoed: {err}");
+    }
 
     // Bad input: exit 2.
     let out = passgate(

@@ -135,6 +135,24 @@ impl TestServer {
         name: &str,
         password: &str,
     ) -> Result<UserRecord, Box<dyn std::error::Error>> {
+        self.add_user_with_role(name, password, Role::User).await
+    }
+
+    /// Creates an administrator directly through the core.
+    pub async fn add_admin(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<UserRecord, Box<dyn std::error::Error>> {
+        self.add_user_with_role(name, password, Role::Admin).await
+    }
+
+    async fn add_user_with_role(
+        &self,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<UserRecord, Box<dyn std::error::Error>> {
         Ok(self
             .core
             .create_user(
@@ -143,7 +161,7 @@ impl TestServer {
                     username: Username::parse(name)?,
                     email: Some(Email::parse(&format!("{name}@example.com"))?),
                     full_name: None,
-                    role: Role::User,
+                    role,
                     password: Password::new(password),
                 },
             )
@@ -321,4 +339,28 @@ pub fn first_text(xml: &str, name: &str) -> Option<String> {
 pub fn envelope_ns(xml: &str) -> Option<String> {
     let doc = roxmltree::Document::parse(xml).ok()?;
     doc.root_element().tag_name().namespace().map(str::to_owned)
+}
+
+/// A SOAP 1.2 User.svc call of `op` with the ticket in `Header`; `params` is the XML of the
+/// operation's parameters (already escaped), in WSDL order.
+pub fn user_op_envelope(ticket: &str, op: &str, params: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{SOAP12}"><s:Header><Credentials xmlns="{TNS}"><Ticket>{}</Ticket></Credentials></s:Header><s:Body><{op} xmlns="{TNS}">{params}</{op}></s:Body></s:Envelope>"#,
+        esc(ticket)
+    )
+}
+
+/// Every text of element `name` in document order (e.g. each `Key` of `Parameters`).
+pub fn all_texts(xml: &str, name: &str) -> Vec<String> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        let Some(j) = after.find(&close) else { break };
+        out.push(after[..j].to_owned());
+        rest = &after[j + close.len()..];
+    }
+    out
 }

@@ -6,6 +6,7 @@ mod cli;
 mod concurrency;
 mod http;
 mod interop;
+mod policy;
 mod rest;
 mod secrets;
 mod soap_errors;

@@ -21,7 +21,7 @@ pub async fn rest_login(
     Ok(v["sessionId"].as_str().ok_or("no sessionId")?.to_owned())
 }
 
-async fn put_json(
+pub async fn put_json(
     s: &TestServer,
     path: &str,
     body: serde_json::Value,
