@@ -6,4 +6,5 @@ pub mod breach;
 pub mod cli;
 pub mod config;
 pub mod metrics;
+pub mod microbench;
 pub mod telemetry;
