@@ -370,8 +370,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// The context of a CLI command: audited with actor `cli:<os user>`.
 fn cli_ctx() -> RequestContext {
-    RequestContext::new(FrontEnd::Cli)
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    RequestContext {
+        actor: Some(format!("cli:{user}")),
+        ..RequestContext::new(FrontEnd::Cli)
+    }
 }
 
 async fn cli_core(settings: &Settings) -> Result<Arc<passgate_core::Core>, CliError> {

@@ -101,6 +101,7 @@ fn context(ext: &axum::http::Extensions) -> RequestContext {
         front_end: FrontEnd::Soap,
         client_addr: info.addr,
         user_agent: info.user_agent,
+        actor: None,
     }
 }
 

@@ -8,8 +8,8 @@ use passgate_core::audit::{AuditEvent, AuditRecord};
 use passgate_core::credential::policy::MAX_HISTORY;
 use passgate_core::domain::{Email, TokenHash, UserId};
 use passgate_core::store::{
-    AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing, SessionRecord,
-    Store, ThrottleRow, UserLookup, UserRecord,
+    AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing,
+    SessionRecord, Store, ThrottleRow, UserChange, UserLookup, UserRecord,
 };
 use passgate_core::{CoreError, Timestamp};
 use sqlx::sqlite::{
@@ -61,8 +61,8 @@ impl SqliteStore {
         e: &AuditEvent,
     ) -> Result<(), CoreError> {
         sqlx::query(
-            "INSERT INTO audit_events (at, user_id, username, event, front_end, client_addr, reason) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit_events (at, user_id, username, event, front_end, client_addr, reason, actor) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(e.at.0)
         .bind(e.user_id.map(|u| u.to_string()))
@@ -71,6 +71,7 @@ impl SqliteStore {
         .bind(e.front_end.as_str())
         .bind(e.client_addr.as_deref())
         .bind(e.reason.as_deref())
+        .bind(e.actor.as_deref())
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;
@@ -126,6 +127,19 @@ fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, CoreError> {
         revoked_at: row.try_get("revoked_at").map_err(get)?,
     }
     .into_record()
+}
+
+fn app_token_from_row(row: &SqliteRow) -> Result<AppTokenRecord, CoreError> {
+    let get = |e: sqlx::Error| CoreError::Storage(format!("app token row: {e}"));
+    Ok(AppTokenRecord {
+        name: row.try_get("name").map_err(get)?,
+        token_hash: TokenHash::from_stored(row.try_get("token_sha256").map_err(get)?),
+        created_at: Timestamp(row.try_get("created_at").map_err(get)?),
+        revoked_at: row
+            .try_get::<Option<i64>, _>("revoked_at")
+            .map_err(get)?
+            .map(Timestamp),
+    })
 }
 
 #[async_trait]
@@ -244,11 +258,12 @@ impl Store for SqliteStore {
         .map_err(db_error)?;
         let swapped = sqlx::query(
             "UPDATE users SET password_hash = ?, password_changed_at = ?, \
-             credential_version = credential_version + 1, must_change_password = 0 \
+             credential_version = credential_version + 1, must_change_password = ? \
              WHERE id = ? AND credential_version = ?",
         )
         .bind(&c.new_hash)
         .bind(c.at.0)
+        .bind(c.must_change)
         .bind(&user_id)
         .bind(c.expected_version)
         .execute(&mut *tx)
@@ -282,6 +297,127 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?;
         Self::insert_audit(&mut tx, &c.audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn change_user(
+        &self,
+        change: &UserChange,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError> {
+        let mut tx = self.begin().await?;
+        let found = match change {
+            UserChange::Rename(id, name) => {
+                sqlx::query("UPDATE users SET username = ?, username_folded = ? WHERE id = ?")
+                    .bind(name.as_str())
+                    .bind(name.folded())
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+            }
+            UserChange::Expire(id, at) => {
+                let r = sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = ?")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await;
+                if matches!(&r, Ok(done) if done.rows_affected() == 1) {
+                    sqlx::query(
+                        "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                    )
+                    .bind(at.0)
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                }
+                r
+            }
+            UserChange::Delete(id) => {
+                sqlx::query("DELETE FROM users WHERE id = ?")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+            }
+        }
+        .map_err(db_error)?
+        .rows_affected()
+            == 1;
+        if !found {
+            tx.rollback().await.map_err(db_error)?;
+            return Ok(false);
+        }
+        Self::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn insert_app_token(
+        &self,
+        t: &AppTokenRecord,
+        audit: &AuditEvent,
+    ) -> Result<(), CoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO app_tokens (name, token_sha256, created_at, revoked_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&t.name)
+        .bind(t.token_hash.as_str())
+        .bind(t.created_at.0)
+        .bind(t.revoked_at.map(|r| r.0))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        Self::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn find_app_token(&self, hash: &TokenHash) -> Result<Option<AppTokenRecord>, CoreError> {
+        sqlx::query(
+            "SELECT name, token_sha256, created_at, revoked_at FROM app_tokens WHERE token_sha256 = ?",
+        )
+        .bind(hash.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?
+        .map(|r| app_token_from_row(&r))
+        .transpose()
+    }
+
+    async fn list_app_tokens(&self) -> Result<Vec<AppTokenRecord>, CoreError> {
+        sqlx::query(
+            "SELECT name, token_sha256, created_at, revoked_at FROM app_tokens ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(app_token_from_row)
+        .collect()
+    }
+
+    async fn revoke_app_token(
+        &self,
+        name: &str,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError> {
+        let mut tx = self.begin().await?;
+        let found = sqlx::query(
+            "UPDATE app_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+        )
+        .bind(at.0)
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected()
+            == 1;
+        if !found {
+            tx.rollback().await.map_err(db_error)?;
+            return Ok(false);
+        }
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
@@ -551,7 +687,7 @@ impl Store for SqliteStore {
 
     async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditRecord>, CoreError> {
         let rows = sqlx::query(
-            "SELECT id, at, user_id, username, event, front_end, client_addr, reason FROM ( \
+            "SELECT id, at, user_id, username, event, front_end, client_addr, reason, actor FROM ( \
                SELECT * FROM audit_events \
                WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR at >= ?) \
                ORDER BY id DESC LIMIT ?) ORDER BY id",
@@ -576,6 +712,7 @@ impl Store for SqliteStore {
                     front_end: r.try_get("front_end").map_err(get)?,
                     client_addr: r.try_get("client_addr").map_err(get)?,
                     reason: r.try_get("reason").map_err(get)?,
+                    actor: r.try_get("actor").map_err(get)?,
                 })
             })
             .collect()

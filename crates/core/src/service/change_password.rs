@@ -147,6 +147,7 @@ impl Core {
             new_hash,
             at: audit.at,
             keep_session,
+            must_change: false,
             audit,
         };
         if self.store.commit_password_change(&change).await? {

@@ -34,6 +34,9 @@ pub struct RequestContext {
     pub client_addr: Option<String>,
     /// Client user agent, truncated.
     pub user_agent: Option<String>,
+    /// Who is acting when it is not the user concerned (`cli:<os user>` for the command line;
+    /// administrators acting over SOAP are recorded by the core itself).
+    pub actor: Option<String>,
 }
 
 impl RequestContext {
@@ -43,6 +46,7 @@ impl RequestContext {
             front_end,
             client_addr: None,
             user_agent: None,
+            actor: None,
         }
     }
 }
@@ -149,6 +153,7 @@ impl Core {
             front_end: ctx.front_end,
             client_addr: ctx.client_addr.clone(),
             reason,
+            actor: ctx.actor.clone(),
         }
     }
 

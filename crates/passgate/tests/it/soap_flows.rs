@@ -264,6 +264,7 @@ async fn rehash_on_login_when_parameters_change() -> TestResult {
         front_end: passgate_core::audit::FrontEnd::Cli,
         client_addr: None,
         reason: Some("test".into()),
+        actor: None,
     };
     assert!(
         store
