@@ -65,8 +65,6 @@ pub enum AuditKind {
     AppTokenAdded,
     /// An application token was revoked.
     AppTokenRevoked,
-    /// A SOAP call was refused for a missing, unknown or revoked application token.
-    AppTokenRefused,
 }
 
 impl AuditKind {
@@ -90,7 +88,6 @@ impl AuditKind {
             AuditKind::UserDeleted => "user_deleted",
             AuditKind::AppTokenAdded => "app_token_added",
             AuditKind::AppTokenRevoked => "app_token_revoked",
-            AuditKind::AppTokenRefused => "app_token_refused",
         }
     }
 }

@@ -56,6 +56,7 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
         public_url: settings.public_url.clone(),
         system_name: settings.system_name.clone(),
         body_limit: BODY_LIMIT,
+        online: settings.online,
     });
     let rest = axum::routing::any(passgate_rest::dispatch).with_state(passgate_rest::RestState {
         core: Arc::clone(&core),

@@ -56,6 +56,7 @@ struct FileConfig {
     system_name: Option<String>,
     request_timeout_secs: Option<u64>,
     trusted_proxy_header: Option<String>,
+    mode: Option<String>,
     #[serde(default)]
     argon2: Argon2File,
     #[serde(default)]
@@ -133,6 +134,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Header carrying the client address from a trusted reverse proxy (off when None).
     pub trusted_proxy_header: Option<String>,
+    /// Online mode: every SOAP call needs a registered `ApplicationToken` (`mode = "online"`).
+    pub online: bool,
     /// Breached-password index file (checked on every new password when set).
     pub breach_index: Option<std::path::PathBuf>,
     /// Core settings.
@@ -296,7 +299,21 @@ impl Settings {
                 message: "must be at least 1".into(),
             });
         }
+        let mode = env("PASSGATE_MODE")
+            .or(f.mode)
+            .unwrap_or_else(|| "onsite".to_owned());
+        let online = match mode.to_ascii_lowercase().as_str() {
+            "onsite" => false,
+            "online" => true,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "mode",
+                    message: format!("{mode:?} is neither \"onsite\" nor \"online\""),
+                })
+            }
+        };
         Ok(Settings {
+            online,
             listen,
             database_url,
             public_url: env("PASSGATE_PUBLIC_URL").or(f.public_url),

@@ -64,6 +64,7 @@ impl Core {
                 if principal.user.role != Role::Admin {
                     return Err(CoreError::AccessDenied);
                 }
+                self.require_full_session(principal)?;
                 let target = self
                     .store
                     .find_user(UserLookup::Id(id))
@@ -74,7 +75,7 @@ impl Core {
         }
     }
 
-    async fn change_password_of(
+    pub(super) async fn change_password_of(
         &self,
         ctx: &RequestContext,
         user: &UserRecord,

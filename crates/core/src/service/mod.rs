@@ -1,6 +1,8 @@
 //! Use cases shared by every front end. Front ends call these and nothing below them.
 
 mod admin;
+mod admin_passwords;
+mod app_tokens;
 mod authenticate;
 mod change_password;
 mod password_rules;
@@ -20,6 +22,8 @@ use crate::metrics::CoreMetrics;
 use crate::store::Store;
 use crate::CoreError;
 
+pub use admin_passwords::{UserRef, RECENT_LOGIN};
+pub use app_tokens::AppTokenIssued;
 pub use authenticate::Login;
 pub use change_password::ChangeOutcome;
 pub use sessions::Principal;

@@ -1,7 +1,7 @@
 //! `User.svc` password operations.
 
 use passgate_core::domain::{AssociateId, Password};
-use passgate_core::service::ChangeOutcome;
+use passgate_core::service::{ChangeOutcome, UserRef};
 use passgate_core::{Core, CoreError, RequestContext};
 
 use super::OpResult;
@@ -75,4 +75,101 @@ pub async fn is_password_valid(
     element(&mut body, "Result", if valid { "true" } else { "false" });
     body.push_str("</Response></IsPasswordValidWithReasonResponse>");
     Ok(OpResult { body, outcome })
+}
+
+/// The user an admin operation names: `AssociateId` (0 = the caller) or `AssociateName`.
+enum Named {
+    Associate(i32),
+    Name(String),
+}
+
+impl Named {
+    fn of(env: &Envelope) -> Result<Named, CoreError> {
+        let by_name = env.operation.ends_with("FromName")
+            || env.operation == "GenerateNewPasswordForExternalUser";
+        if by_name {
+            let name = env.string("AssociateName");
+            if name.is_empty() {
+                return Err(CoreError::InvalidInput("AssociateName is required".into()));
+            }
+            return Ok(Named::Name(name));
+        }
+        let id = env.int("AssociateId").map_err(CoreError::InvalidInput)?;
+        if id < 0 {
+            return Err(CoreError::InvalidInput(
+                "AssociateId must not be negative".into(),
+            ));
+        }
+        Ok(Named::Associate(id))
+    }
+
+    fn as_ref(&self) -> UserRef<'_> {
+        match self {
+            Named::Associate(id) => UserRef::Associate(*id),
+            Named::Name(n) => UserRef::Name(n),
+        }
+    }
+}
+
+/// `ChangePassword(AssociateId, OldPassword, NewPassword)` and
+/// `ChangePasswordFromName(AssociateName, …)` → bool. On oneself: `ChangeOwnPassword`. An
+/// administrator may leave `OldPassword` blank to force a new password on another user.
+pub async fn change_password(
+    core: &Core,
+    env: &Envelope,
+    ctx: &RequestContext,
+) -> Result<OpResult, CoreError> {
+    let principal = core.resolve_session(env.ticket.as_deref()).await?;
+    let target = Named::of(env)?;
+    let old = Password::new(env.string("OldPassword"));
+    let new = Password::new(env.string("NewPassword"));
+    let outcome = core
+        .change_password_for(ctx, &principal, target.as_ref(), old, new)
+        .await?;
+    let ok = outcome == ChangeOutcome::Changed;
+    Ok(OpResult {
+        body: bool_body(&env.operation, ok),
+        outcome: if ok { "ok" } else { "false" },
+    })
+}
+
+/// `SetPassword(AssociateId, Password)` and `SetPasswordFromName(AssociateName, Password)` →
+/// true. Another user needs the admin role and must change the password at next login.
+pub async fn set_password(
+    core: &Core,
+    env: &Envelope,
+    ctx: &RequestContext,
+) -> Result<OpResult, CoreError> {
+    let principal = core.resolve_session(env.ticket.as_deref()).await?;
+    let target = Named::of(env)?;
+    let new = Password::new(env.string("Password"));
+    core.set_password_for(ctx, &principal, target.as_ref(), new)
+        .await?;
+    Ok(OpResult {
+        body: bool_body(&env.operation, true),
+        outcome: "ok",
+    })
+}
+
+/// `SetGeneratedPassword(AssociateId)`, `SetGeneratedPasswordFromName(AssociateName)` and
+/// `GenerateNewPasswordForExternalUser(AssociateName)` → the generated password (string),
+/// returned once.
+pub async fn set_generated_password(
+    core: &Core,
+    env: &Envelope,
+    ctx: &RequestContext,
+) -> Result<OpResult, CoreError> {
+    let principal = core.resolve_session(env.ticket.as_deref()).await?;
+    let target = Named::of(env)?;
+    let password = core
+        .set_generated_password_for(ctx, &principal, target.as_ref())
+        .await?;
+    let op = &env.operation;
+    let mut body = format!(r#"<{op}Response xmlns="{TNS}">"#);
+    element(&mut body, "Response", password.expose());
+    body.push_str(&format!("</{op}Response>"));
+    Ok(OpResult {
+        body,
+        outcome: "ok",
+    })
 }

@@ -8,11 +8,13 @@
 mod blocklist;
 mod composition;
 mod context;
+mod generate;
 mod normalize;
 mod strength;
 
 pub use blocklist::len as blocklist_len;
 pub use composition::Composition;
+pub use generate::generate;
 pub use normalize::nfkc;
 pub use strength::MAX_SCORED_CHARS;
 
