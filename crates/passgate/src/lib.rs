@@ -1,6 +1,7 @@
 //! The passgate server and admin CLI, as a library so integration tests can start the real
 //! server in-process.
 
+pub mod admin_cmd;
 pub mod app;
 pub mod breach;
 pub mod cli;
