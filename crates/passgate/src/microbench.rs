@@ -234,17 +234,3 @@ mod tests {
         assert!(r.by_length.iter().all(|(_, l)| l.samples >= 100));
     }
 }
-
-#[cfg(test)]
-mod measure_now {
-    #[test]
-    #[ignore]
-    fn measure() -> Result<(), Box<dyn std::error::Error>> {
-        let p = super::policy(std::time::Duration::from_secs(6));
-        eprintln!("POLICY {}", serde_json::to_string(&p)?);
-        let dir = tempfile::tempdir_in("/work")?;
-        let b = super::breach(dir.path(), 10_000_000, std::time::Duration::from_secs(5))?;
-        eprintln!("BREACH {}", serde_json::to_string(&b)?);
-        Ok(())
-    }
-}
