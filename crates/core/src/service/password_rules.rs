@@ -11,6 +11,31 @@ use crate::{Core, CoreError};
 
 use super::Principal;
 
+/// A policy subject that can move to a pool thread.
+struct OwnedSubject {
+    username: Option<String>,
+    email: Option<String>,
+    full_name: Option<String>,
+}
+
+impl OwnedSubject {
+    fn of(s: &PolicySubject<'_>) -> Self {
+        OwnedSubject {
+            username: s.username.map(str::to_owned),
+            email: s.email.map(str::to_owned),
+            full_name: s.full_name.map(str::to_owned),
+        }
+    }
+
+    fn borrow(&self) -> PolicySubject<'_> {
+        PolicySubject {
+            username: self.username.as_deref(),
+            email: self.email.as_deref(),
+            full_name: self.full_name.as_deref(),
+        }
+    }
+}
+
 /// The policy subject for a stored user.
 pub(super) fn subject_of(user: &UserRecord) -> PolicySubject<'_> {
     PolicySubject {
@@ -28,7 +53,16 @@ impl Core {
         password: &Password,
         subject: PolicySubject<'_>,
     ) -> Result<Vec<PolicyFailure>, CoreError> {
-        let mut failures = self.policy.check(password, &subject);
+        // The strength estimate can cost from a fraction of a millisecond to a few hundred
+        // milliseconds for adversarial symbol strings, so it runs on the bounded hashing pool:
+        // never on the async threads, and refused at once (Overloaded) when the pool is full.
+        let policy = self.policy.clone();
+        let owned = OwnedSubject::of(&subject);
+        let candidate = password.clone();
+        let mut failures = self
+            .pool
+            .run(move |_| policy.check(&candidate, &owned.borrow()))
+            .await?;
         let too_long = failures
             .iter()
             .any(|f| f.code == crate::credential::policy::codes::TOO_LONG);

@@ -133,13 +133,15 @@ pub struct PolicySubject<'a> {
 /// Password rules with their configured limits.
 #[derive(Debug, Clone)]
 pub struct PasswordPolicy {
-    config: PolicyConfig,
+    config: std::sync::Arc<PolicyConfig>,
 }
 
 impl PasswordPolicy {
     /// The policy for `config` (validated by the caller).
     pub fn new(config: PolicyConfig) -> Self {
-        PasswordPolicy { config }
+        PasswordPolicy {
+            config: std::sync::Arc::new(config),
+        }
     }
 
     /// The settings in force.

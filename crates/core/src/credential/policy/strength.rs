@@ -1,10 +1,11 @@
 //! Strength estimate: zxcvbn (Dropbox's guess-counting estimator), fed with context words.
 
-/// zxcvbn's matching is super-linear in the input length; past this many characters a
-/// password's strength is judged on its first `MAX_SCORED_CHARS` only, which bounds the cost
-/// of a 256-character input. A prefix this long that scores weak makes the whole weak
-/// (repeats and sequences), and one that scores strong is already beyond guessing.
-pub const MAX_SCORED_CHARS: usize = 64;
+/// zxcvbn's matching is super-linear in the input length (and its l33t matcher exponential in
+/// the number of substitutable symbols); past this many characters a password's strength is
+/// judged on its first `MAX_SCORED_CHARS` only, which bounds the cost of long input. The
+/// truncation can only make a verdict stricter: a prefix that scores strong is already beyond
+/// guessing, and the rest only adds to it.
+pub const MAX_SCORED_CHARS: usize = 32;
 
 /// A zxcvbn verdict: score 0–4 and the estimator's warning, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
