@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `user add|list`.
+//! The command line: `serve`, `migrate`, `user`, `session`, `audit`, `db copy`.
 //!
 //! Exit codes: 0 success, 1 runtime failure (database, I/O), 2 usage error, 3 not found,
 //! 4 conflict (e.g. the username is taken), 5 password refused by the policy.
@@ -21,7 +21,7 @@ use crate::config::{Overrides, Settings};
 #[derive(Debug, Parser)]
 #[command(name = "passgate", version, about)]
 pub struct Cli {
-    /// Database URL (sqlite://FILE). Created if missing.
+    /// Database URL (sqlite://FILE, created if missing, or postgres://USER@HOST/DB).
     #[arg(long, global = true, env = "PASSGATE_DATABASE_URL")]
     pub database: Option<String>,
     /// Configuration file (TOML).
@@ -64,6 +64,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Whole-database operations.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// `db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy an installation to another database (e.g. SQLite to PostgreSQL) and verify it.
+    Copy(crate::db_copy::CopyArgs),
 }
 
 /// `session` subcommands.
@@ -226,6 +236,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
+        Command::Db(DbCommand::Copy(args)) => Ok(crate::db_copy::run(&args).await?),
         Command::User(UserCommand::Add(args)) => user_add(settings, args).await,
         Command::User(UserCommand::List { json }) => user_list(settings, json).await,
         Command::User(UserCommand::Lock { name, until }) => {

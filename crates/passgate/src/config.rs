@@ -63,6 +63,16 @@ struct FileConfig {
     policy: PolicyFile,
     #[serde(default)]
     throttle: ThrottleFile,
+    #[serde(default)]
+    database: DatabaseFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseFile {
+    max_connections: Option<u32>,
+    acquire_timeout_secs: Option<u64>,
+    statement_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,6 +117,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Database URL.
     pub database_url: String,
+    /// Connection pool of the database.
+    pub database: passgate_store::PoolSettings,
     /// Public base URL for WSDL addresses.
     pub public_url: Option<String>,
     /// Name of this installation (GetSystemInfo `CompanyName`).
@@ -143,6 +155,45 @@ fn env_parse<T: std::str::FromStr>(name: &'static str) -> Result<Option<T>, Conf
         .transpose()
 }
 
+/// Pool settings: `[database]` in the file, `PASSGATE_DATABASE_*` in the environment.
+fn database_settings(f: &DatabaseFile) -> Result<passgate_store::PoolSettings, ConfigError> {
+    let defaults = passgate_store::PoolSettings::default();
+    let max_connections = env_parse("PASSGATE_DATABASE_MAX_CONNECTIONS")?
+        .or(f.max_connections)
+        .unwrap_or(defaults.max_connections);
+    if !(1..=1000).contains(&max_connections) {
+        return Err(ConfigError::Invalid {
+            name: "database.max_connections",
+            message: "must be between 1 and 1000".into(),
+        });
+    }
+    let secs = |name: &'static str, file: Option<u64>, default: Duration| {
+        let v = env_parse::<u64>(name)?
+            .or(file)
+            .map_or(default, Duration::from_secs);
+        if v.is_zero() {
+            return Err(ConfigError::Invalid {
+                name,
+                message: "must be at least 1 second".into(),
+            });
+        }
+        Ok(v)
+    };
+    Ok(passgate_store::PoolSettings {
+        max_connections,
+        acquire_timeout: secs(
+            "PASSGATE_DATABASE_ACQUIRE_TIMEOUT_SECS",
+            f.acquire_timeout_secs,
+            defaults.acquire_timeout,
+        )?,
+        statement_timeout: secs(
+            "PASSGATE_DATABASE_STATEMENT_TIMEOUT_SECS",
+            f.statement_timeout_secs,
+            defaults.statement_timeout,
+        )?,
+    })
+}
+
 impl Settings {
     /// Loads the settings: defaults < file < environment < overrides.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
@@ -176,6 +227,7 @@ impl Settings {
             .or_else(|| env("PASSGATE_DATABASE_URL"))
             .or(f.database_url)
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        let database = database_settings(&f.database)?;
         let hash = HashParams {
             m_kib: env_parse("PASSGATE_ARGON2_MEMORY_KIB")?
                 .or(f.argon2.memory_kib)
@@ -294,6 +346,7 @@ impl Settings {
         Ok(Settings {
             listen,
             database_url,
+            database,
             public_url: env("PASSGATE_PUBLIC_URL").or(f.public_url),
             system_name: env("PASSGATE_SYSTEM_NAME")
                 .or(f.system_name)
@@ -330,6 +383,20 @@ mod tests {
         let s = Settings::load(Some(&path), &o)?;
         assert_eq!(s.listen.port(), 7777);
         assert_eq!(s.database_url, "sqlite://x.db");
+        assert_eq!(s.database, passgate_store::PoolSettings::default());
+        std::fs::write(
+            &path,
+            "[database]\nmax_connections = 4\nacquire_timeout_secs = 3\nstatement_timeout_secs = 7\n",
+        )?;
+        let s = Settings::load(Some(&path), &Overrides::default())?;
+        assert_eq!(s.database.max_connections, 4);
+        assert_eq!(s.database.acquire_timeout, Duration::from_secs(3));
+        assert_eq!(s.database.statement_timeout, Duration::from_secs(7));
+        std::fs::write(&path, "[database]\nmax_connections = 0\n")?;
+        assert!(matches!(
+            Settings::load(Some(&path), &Overrides::default()),
+            Err(ConfigError::Invalid { .. })
+        ));
         std::fs::write(&path, "bogus = 1\n")?;
         assert!(matches!(
             Settings::load(Some(&path), &Overrides::default()),

@@ -4,5 +4,6 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod db_copy;
 pub mod metrics;
 pub mod telemetry;
