@@ -106,6 +106,12 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Whether PostgreSQL tests can run: `Ok(false)` (after a notice) when they are to be
+/// skipped, an error under `CI=true` without the variable.
+pub fn postgres_configured() -> Result<bool, TestDbError> {
+    Ok(server_url()?.is_some())
+}
+
 impl TestDatabase {
     /// Creates a fresh database on the server from [`URL_VARIABLE`]. `Ok(None)` means
     /// "skip": the variable is unset outside CI (a notice was printed).

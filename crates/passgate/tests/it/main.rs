@@ -1,5 +1,6 @@
 //! End-to-end tests through the real HTTP server on a random port (one test binary).
 
+#[macro_use]
 mod harness;
 
 mod cli;
