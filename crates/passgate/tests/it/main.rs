@@ -7,6 +7,7 @@ mod cli;
 mod concurrency;
 mod http;
 mod interop;
+mod multinode;
 mod rest;
 mod secrets;
 mod soap_errors;
