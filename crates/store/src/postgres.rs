@@ -17,7 +17,7 @@ use passgate_core::store::{
 };
 use passgate_core::{CoreError, Timestamp};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::{ConnectOptions, Connection, Postgres, Transaction};
 
 use crate::rows::pg_rows::{self, column};
 use crate::rows::{db_error, USER_COLUMNS};
@@ -56,6 +56,15 @@ impl PgStore {
     /// `postgres://passgate@db.internal/passgate`) with the given pool settings.
     pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self, CoreError> {
         let options = connect_options(url, pool)?;
+        // One direct connection first: a pool that cannot connect reports only a timeout,
+        // this reports why (refused, unknown database, authentication failed).
+        let probe = options.connect().await.map_err(|e| {
+            CoreError::Storage(format!(
+                "cannot connect to PostgreSQL at {}: {e}",
+                redact_url(url)
+            ))
+        })?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(pool.max_connections)
             .acquire_timeout(pool.acquire_timeout)

@@ -5,6 +5,7 @@ mod harness;
 
 mod cli;
 mod concurrency;
+mod db_copy;
 mod http;
 mod interop;
 mod multinode;

@@ -20,14 +20,15 @@ const OLD: &str = "correct horse battery staple";
 const NEW: &str = "a brand new passphrase, long";
 
 /// One `passgate serve` process and everything it logged.
-struct Node {
+pub struct Node {
     addr: SocketAddr,
     logs: Arc<Mutex<String>>,
     _child: Child,
 }
 
 impl Node {
-    async fn start(db: &str) -> Result<Node, Box<dyn std::error::Error>> {
+    /// Starts a node on `db` and waits until it listens.
+    pub async fn start(db: &str) -> Result<Node, Box<dyn std::error::Error>> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_passgate"))
             .args(["--database", db, "serve", "--listen", "127.0.0.1:0"])
             .env("PASSGATE_ARGON2_MEMORY_KIB", "1024")
@@ -76,7 +77,8 @@ impl Node {
         })
     }
 
-    fn url(&self, path: &str) -> String {
+    /// URL of `path` on this node.
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
@@ -85,7 +87,8 @@ impl Node {
     }
 }
 
-fn client() -> Result<reqwest::Client, reqwest::Error> {
+/// An HTTP client with a generous timeout.
+pub fn client() -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
@@ -108,7 +111,8 @@ async fn soap(
     Ok(r.text().await?)
 }
 
-async fn login(
+/// Logs in over SOAP 1.2; the ticket, or None when authentication failed.
+pub async fn login(
     http: &reqwest::Client,
     node: &Node,
     user: &str,
