@@ -40,15 +40,18 @@ pub(crate) fn connect_options(
     pool: &PoolSettings,
 ) -> Result<PgConnectOptions, CoreError> {
     let statement_timeout_ms = pool.statement_timeout.as_millis().max(1).to_string();
-    Ok(PgConnectOptions::from_str(url)
-        .map_err(|_| {
-            CoreError::InvalidInput(format!("invalid PostgreSQL URL: {}", redact_url(url)))
-        })?
-        .application_name("passgate")
-        .options([
-            ("statement_timeout", statement_timeout_ms.as_str()),
-            ("idle_in_transaction_session_timeout", "60000"),
-        ]))
+    let options = PgConnectOptions::from_str(url).map_err(|_| {
+        CoreError::InvalidInput(format!("invalid PostgreSQL URL: {}", redact_url(url)))
+    })?;
+    // Named in pg_stat_activity, unless the URL names it otherwise.
+    let options = match options.get_application_name() {
+        Some(_) => options,
+        None => options.application_name("passgate"),
+    };
+    Ok(options.options([
+        ("statement_timeout", statement_timeout_ms.as_str()),
+        ("idle_in_transaction_session_timeout", "60000"),
+    ]))
 }
 
 impl PgStore {
