@@ -23,7 +23,7 @@ use crate::config::{Overrides, Settings};
 pub struct Cli {
     /// Database URL (sqlite://FILE, created if missing, or postgres://USER@HOST/DB).
     #[arg(long, global = true, env = "PASSGATE_DATABASE_URL")]
-    pub database: Option<String>,
+    pub database: Option<passgate_store::DatabaseUrl>,
     /// Configuration file (TOML).
     #[arg(long, global = true, env = "PASSGATE_CONFIG")]
     pub config: Option<PathBuf>,

@@ -45,8 +45,8 @@ pub enum ConfigError {
     },
 }
 
-/// The file format; every field optional.
-#[derive(Debug, Default, Deserialize)]
+/// The file format; every field optional. (No `Debug`: the database URL may hold a password.)
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<String>,
@@ -115,8 +115,8 @@ struct PolicyFile {
 pub struct Settings {
     /// Listen address.
     pub listen: SocketAddr,
-    /// Database URL.
-    pub database_url: String,
+    /// Database URL (prints redacted).
+    pub database_url: passgate_store::DatabaseUrl,
     /// Connection pool of the database.
     pub database: passgate_store::PoolSettings,
     /// Public base URL for WSDL addresses.
@@ -135,7 +135,7 @@ pub struct Settings {
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     /// `--database`.
-    pub database_url: Option<String>,
+    pub database_url: Option<passgate_store::DatabaseUrl>,
     /// `--listen`.
     pub listen: Option<String>,
 }
@@ -224,9 +224,9 @@ impl Settings {
         let database_url = overrides
             .database_url
             .clone()
-            .or_else(|| env("PASSGATE_DATABASE_URL"))
-            .or(f.database_url)
-            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+            .or_else(|| env("PASSGATE_DATABASE_URL").map(Into::into))
+            .or(f.database_url.map(Into::into))
+            .unwrap_or_else(|| DEFAULT_DATABASE.into());
         let database = database_settings(&f.database)?;
         let hash = HashParams {
             m_kib: env_parse("PASSGATE_ARGON2_MEMORY_KIB")?

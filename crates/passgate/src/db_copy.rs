@@ -6,6 +6,7 @@
 use clap::Args;
 use passgate_core::CoreError;
 use passgate_store::transfer::{copy_database, CopyReport, CopyRequest};
+use passgate_store::DatabaseUrl;
 
 /// Arguments of `db copy`.
 #[derive(Debug, Args)]
@@ -13,10 +14,10 @@ pub struct CopyArgs {
     /// Source database URL (sqlite://FILE or postgres://...). Stop the nodes writing to it
     /// first, or verification will see rows that arrived during the copy.
     #[arg(long)]
-    pub from: String,
+    pub from: DatabaseUrl,
     /// Target database URL. Must be empty unless --force.
     #[arg(long)]
-    pub to: String,
+    pub to: DatabaseUrl,
     /// Replace the target's existing rows.
     #[arg(long)]
     pub force: bool,

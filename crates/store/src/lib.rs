@@ -96,6 +96,56 @@ pub async fn open_with(url: &str, pool: &PoolSettings) -> Result<Arc<dyn Store>,
     }
 }
 
+/// A database URL, which may carry a password. `Debug` and `Display` show it redacted
+/// ([`redact_url`]), so settings and arguments holding it can be printed safely; the full
+/// text is only for connecting ([`DatabaseUrl::expose`], or deref to `str`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The full URL, password included.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        DatabaseUrl(url)
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(url: &str) -> Self {
+        DatabaseUrl(url.to_owned())
+    }
+}
+
+impl PartialEq<&str> for DatabaseUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({:?})", redact_url(&self.0))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
 /// A database URL with any password removed, for error messages and logs: the password of
 /// the user info (`user:***@host`) and a libpq-style `password=` query parameter.
 pub fn redact_url(url: &str) -> String {
@@ -153,6 +203,14 @@ mod tests {
             redact_url("postgres://u@h/db?sslmode=disable&password=secret"),
             "postgres://u@h/db?sslmode=disable&password=***"
         );
+    }
+
+    #[test]
+    fn database_urls_print_redacted() {
+        let url = DatabaseUrl::from("postgres://u:secret@h/db");
+        assert_eq!(url.expose(), "postgres://u:secret@h/db");
+        assert!(!format!("{url} {url:?}").contains("secret"));
+        assert_eq!(url.to_string(), "postgres://u:***@h/db");
     }
 
     #[test]

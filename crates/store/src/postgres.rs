@@ -251,8 +251,10 @@ impl Store for PgStore {
         let user_id = c.user_id.to_string();
         // Lock the user row if it still holds the verified credential. A concurrent change
         // on another node blocks here until the first commits, then finds the version moved.
+        // (NO KEY UPDATE: concurrent logins may still insert sessions referencing the row.)
         let old_hash: Option<String> = sqlx::query_scalar(
-            "SELECT password_hash FROM users WHERE id = $1 AND credential_version = $2 FOR UPDATE",
+            "SELECT password_hash FROM users WHERE id = $1 AND credential_version = $2 \
+             FOR NO KEY UPDATE",
         )
         .bind(&user_id)
         .bind(c.expected_version)

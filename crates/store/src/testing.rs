@@ -41,8 +41,8 @@ impl std::fmt::Display for TestDbError {
 
 impl std::error::Error for TestDbError {}
 
-/// A database created for one test and dropped afterwards.
-#[derive(Debug)]
+/// A database created for one test and dropped afterwards. (No `Debug`: the URL may hold
+/// a password.)
 pub struct TestDatabase {
     admin_url: String,
     url: String,

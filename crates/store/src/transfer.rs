@@ -115,7 +115,7 @@ enum Value {
 }
 
 /// What to copy where.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CopyRequest<'a> {
     /// Source database URL (read only; migrated to the current schema first).
     pub from: &'a str,
@@ -124,6 +124,16 @@ pub struct CopyRequest<'a> {
     pub to: &'a str,
     /// Replace the target's contents when it already holds rows.
     pub force: bool,
+}
+
+impl std::fmt::Debug for CopyRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CopyRequest")
+            .field("from", &redact_url(self.from))
+            .field("to", &redact_url(self.to))
+            .field("force", &self.force)
+            .finish()
+    }
 }
 
 /// Rows of one table.

@@ -175,7 +175,7 @@ impl TestServer {
         let mut settings = Settings::load(
             None,
             &Overrides {
-                database_url: Some(url.clone()),
+                database_url: Some(url.clone().into()),
                 listen: Some("127.0.0.1:0".into()),
             },
         )?;
