@@ -1,7 +1,8 @@
 //! Two real `passgate serve` processes on one PostgreSQL database, as behind a load
 //! balancer without sticky sessions: tickets work on either node, a password change on one
-//! ends the other sessions on the other at once, throttle counters add up across nodes, and
-//! of two concurrent changes sent to different nodes exactly one wins.
+//! ends the other sessions on the other at once, an operator's lock ends sessions on both,
+//! throttle counters add up across nodes, and of two concurrent changes sent to different
+//! nodes exactly one wins.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -212,7 +213,20 @@ async fn two_processes_share_sessions_revocations_throttle_and_the_cas() -> Test
         "the caller's own ticket"
     );
     assert_eq!(login(&http, &a, "alice", OLD).await?, None);
-    assert!(login(&http, &a, "alice", NEW).await?.is_some());
+    let t3 = login(&http, &a, "alice", NEW).await?.ok_or("login on A")?;
+
+    // An operator's lock from a third process ends alice's sessions on both nodes at once.
+    let out = passgate(&url, &["user", "lock", "alice"], None)?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for node in [&a, &b] {
+        assert_eq!(auth_status(&http, node, &t1).await?, 401);
+        assert_eq!(auth_status(&http, node, &t3).await?, 401);
+        assert_eq!(login(&http, node, "alice", NEW).await?, None, "locked");
+    }
 
     // Throttle counters accumulate across nodes: 5 failures alternating A and B, then even
     // the right password is refused, on either node.
