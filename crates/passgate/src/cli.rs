@@ -229,7 +229,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve { .. } => serve(settings).await,
         Command::Migrate => {
-            passgate_store::open(&settings.database_url).await?;
+            passgate_store::open_with(&settings.database_url, &settings.database).await?;
             println!(
                 "database {} is up to date",
                 passgate_store::redact_url(&settings.database_url)
@@ -322,7 +322,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             json,
         } => {
             let since = since.as_deref().map(parse_time).transpose()?;
-            let store = passgate_store::open(&settings.database_url).await?;
+            let store =
+                passgate_store::open_with(&settings.database_url, &settings.database).await?;
             let user_id = match user.as_deref() {
                 Some(name) => {
                     let name = Username::parse(name)?;
@@ -467,7 +468,7 @@ async fn user_add(settings: Settings, args: AddArgs) -> Result<(), CliError> {
 }
 
 async fn user_list(settings: Settings, json: bool) -> Result<(), CliError> {
-    let store = passgate_store::open(&settings.database_url).await?;
+    let store = passgate_store::open_with(&settings.database_url, &settings.database).await?;
     let users = store.list_users().await?;
     if json {
         let list: Vec<_> = users
