@@ -58,7 +58,22 @@ impl PgStore {
     /// Connects to the existing database at `url` (e.g.
     /// `postgres://passgate@db.internal/passgate`) with the given pool settings.
     pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self, CoreError> {
+        Self::connect_logging(url, pool, true).await
+    }
+
+    /// As [`PgStore::connect`]; `log_statements` false silences sqlx's statement log (for
+    /// whole-table reads, which are slow by design).
+    pub(crate) async fn connect_logging(
+        url: &str,
+        pool: &PoolSettings,
+        log_statements: bool,
+    ) -> Result<Self, CoreError> {
         let options = connect_options(url, pool)?;
+        let options = if log_statements {
+            options
+        } else {
+            options.disable_statement_logging()
+        };
         // One direct connection first: a pool that cannot connect reports only a timeout,
         // this reports why (refused, unknown database, authentication failed).
         let probe = options.connect().await.map_err(|e| {

@@ -14,7 +14,7 @@ use passgate_core::{CoreError, Timestamp};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{ConnectOptions, Sqlite, Transaction};
 
 use crate::rows::sqlite_rows::{self, column};
 use crate::rows::{db_error, USER_COLUMNS};
@@ -31,6 +31,16 @@ impl SqliteStore {
     /// Of `pool`, the connection limit and acquire timeout apply (SQLite has no statement
     /// timeout; writers wait on the busy timeout instead).
     pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self, CoreError> {
+        Self::connect_logging(url, pool, true).await
+    }
+
+    /// As [`SqliteStore::connect`]; `log_statements` false silences sqlx's statement log
+    /// (for whole-table reads, which are slow by design).
+    pub(crate) async fn connect_logging(
+        url: &str,
+        pool: &PoolSettings,
+        log_statements: bool,
+    ) -> Result<Self, CoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| CoreError::InvalidInput(format!("invalid SQLite URL: {e}")))?
             .create_if_missing(true)
@@ -38,6 +48,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let options = if log_statements {
+            options
+        } else {
+            options.disable_statement_logging()
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(pool.max_connections)
             .acquire_timeout(pool.acquire_timeout)

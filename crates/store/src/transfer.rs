@@ -5,6 +5,8 @@
 //! the target as it was. Afterwards the row counts of the target are compared with the
 //! source's and every user is read back through the [`Store`] of both sides.
 
+use std::time::Duration;
+
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use passgate_core::store::{Store, UserRecord};
 use passgate_core::CoreError;
@@ -166,19 +168,21 @@ enum Side {
 
 impl Side {
     async fn open(url: &str) -> Result<Self, CoreError> {
-        // The copy runs alone; a small pool is plenty.
+        // The copy runs alone; a small pool is plenty. Reading a whole table is one
+        // statement that may take minutes, so the statement timeout is a day, not seconds.
         let pool = PoolSettings {
             max_connections: 2,
+            statement_timeout: Duration::from_secs(24 * 3600),
             ..PoolSettings::default()
         };
         Ok(match Backend::of(url)? {
             Backend::Sqlite => {
-                let s = SqliteStore::connect(url, &pool).await?;
+                let s = SqliteStore::connect_logging(url, &pool, false).await?;
                 s.migrate().await?;
                 Side::Sqlite(s)
             }
             Backend::Postgres => {
-                let s = PgStore::connect(url, &pool).await?;
+                let s = PgStore::connect_logging(url, &pool, false).await?;
                 s.migrate().await?;
                 Side::Postgres(s)
             }
