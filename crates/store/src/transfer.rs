@@ -511,3 +511,87 @@ async fn verify(source: &Side, target: &Side, copied: &[TableCount]) -> Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// Tables and columns the copy knows, sorted.
+    fn known() -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<_> = TABLES
+            .iter()
+            .map(|t| {
+                let mut cols: Vec<String> =
+                    t.columns.iter().map(|(c, _)| (*c).to_owned()).collect();
+                cols.sort();
+                (t.name.to_owned(), cols)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// A migration that adds a table or a column must extend [`TABLES`], or `db copy` would
+    /// silently leave data behind.
+    #[tokio::test]
+    async fn the_copy_knows_every_table_and_column_of_the_sqlite_schema() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let Side::Sqlite(store) = Side::open(&url).await? else {
+            return Err("expected SQLite".into());
+        };
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
+        )
+        .fetch_all(store.pool())
+        .await?;
+        let mut schema = Vec::new();
+        for t in tables {
+            let mut cols: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY name")
+                    .bind(&t)
+                    .fetch_all(store.pool())
+                    .await?;
+            cols.sort();
+            schema.push((t, cols));
+        }
+        assert_eq!(schema, known());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_copy_knows_every_table_and_column_of_the_postgres_schema() -> TestResult {
+        let Some(db) = crate::testing::TestDatabase::create().await? else {
+            return Ok(());
+        };
+        let Side::Postgres(store) = Side::open(db.url()).await? else {
+            return Err("expected PostgreSQL".into());
+        };
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::TEXT FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
+             ORDER BY table_name",
+        )
+        .fetch_all(store.pool())
+        .await?;
+        let mut schema = Vec::new();
+        for t in tables {
+            let mut cols: Vec<String> = sqlx::query_scalar(
+                "SELECT column_name::TEXT FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1",
+            )
+            .bind(&t)
+            .fetch_all(store.pool())
+            .await?;
+            cols.sort();
+            schema.push((t, cols));
+        }
+        assert_eq!(schema, known());
+        drop(store);
+        drop(db);
+        Ok(())
+    }
+}
