@@ -194,7 +194,8 @@ pub enum RevokeScope {
     User(UserId),
 }
 
-/// Persistent state of passgate. Implementations: SQLite (embedded default).
+/// Persistent state of passgate. Implementations: SQLite (embedded default) and PostgreSQL
+/// (several nodes on one database); both pass one conformance suite.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Checks the database answers (for `/readyz`).

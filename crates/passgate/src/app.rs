@@ -27,7 +27,7 @@ pub async fn build_core(
     settings: &Settings,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<Core>, CoreError> {
-    let store = passgate_store::open(&settings.database_url).await?;
+    let store = passgate_store::open_with(&settings.database_url, &settings.database).await?;
     let metrics = Arc::new(passgate_core::metrics::CoreMetrics::default());
     let mut core = Core::new(store, clock, settings.core.clone(), metrics).await?;
     if let Some(path) = &settings.breach_index {

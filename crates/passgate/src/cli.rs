@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `user …`, `session …`, `breach …`, `audit`.
+//! The command line: `serve`, `migrate`, `user …`, `session …`, `app-token …`, `breach …`,
+//! `db copy`, `audit`.
 //!
 //! Exit codes: 0 success, 1 runtime failure (database, I/O), 2 usage error, 3 not found,
 //! 4 conflict (e.g. the username is taken), 5 password refused by the policy.
@@ -20,9 +21,9 @@ use crate::config::{Overrides, Settings};
 #[derive(Debug, Parser)]
 #[command(name = "passgate", version, about)]
 pub struct Cli {
-    /// Database URL (sqlite://FILE). Created if missing.
+    /// Database URL (sqlite://FILE, created if missing, or postgres://USER@HOST/DB).
     #[arg(long, global = true, env = "PASSGATE_DATABASE_URL")]
-    pub database: Option<String>,
+    pub database: Option<passgate_store::DatabaseUrl>,
     /// Configuration file (TOML).
     #[arg(long, global = true, env = "PASSGATE_CONFIG")]
     pub config: Option<PathBuf>,
@@ -69,6 +70,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Whole-database operations.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// `db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy an installation to another database (e.g. SQLite to PostgreSQL) and verify it.
+    Copy(crate::db_copy::CopyArgs),
 }
 
 /// `session` subcommands.
@@ -298,7 +309,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve { .. } => serve(settings).await,
         Command::Migrate => {
-            passgate_store::open(&settings.database_url).await?;
+            passgate_store::open_with(&settings.database_url, &settings.database).await?;
             println!(
                 "database {} is up to date",
                 passgate_store::redact_url(&settings.database_url)
@@ -314,6 +325,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             println!("{n}");
             Ok(())
         }
+        Command::Db(DbCommand::Copy(args)) => Ok(crate::db_copy::run(&args).await?),
         Command::User(UserCommand::Add(args)) => user_add(settings, args).await,
         Command::User(UserCommand::List { json }) => user_list(settings, json).await,
         Command::User(UserCommand::Lock { name, until, json }) => {
@@ -455,7 +467,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             json,
         } => {
             let since = since.as_deref().map(parse_time).transpose()?;
-            let store = passgate_store::open(&settings.database_url).await?;
+            let store =
+                passgate_store::open_with(&settings.database_url, &settings.database).await?;
             let user_id = match user.as_deref() {
                 Some(name) => {
                     let name = Username::parse(name)?;
@@ -599,7 +612,7 @@ async fn user_add(settings: Settings, args: AddArgs) -> Result<(), CliError> {
 }
 
 async fn user_list(settings: Settings, json: bool) -> Result<(), CliError> {
-    let store = passgate_store::open(&settings.database_url).await?;
+    let store = passgate_store::open_with(&settings.database_url, &settings.database).await?;
     let users = store.list_users().await?;
     if json {
         let list: Vec<_> = users.iter().map(crate::admin_cmd::user_json).collect();

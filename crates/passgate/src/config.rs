@@ -46,8 +46,8 @@ pub enum ConfigError {
     },
 }
 
-/// The file format; every field optional.
-#[derive(Debug, Default, Deserialize)]
+/// The file format; every field optional. (No `Debug`: the database URL may hold a password.)
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<String>,
@@ -67,6 +67,8 @@ struct FileConfig {
     throttle: ThrottleFile,
     #[serde(default)]
     breach: BreachFile,
+    #[serde(default)]
+    database: DatabaseFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +76,14 @@ struct FileConfig {
 struct BreachFile {
     index: Option<String>,
     min_count: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseFile {
+    max_connections: Option<u32>,
+    acquire_timeout_secs: Option<u64>,
+    statement_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,8 +134,10 @@ struct PolicyFile {
 pub struct Settings {
     /// Listen address.
     pub listen: SocketAddr,
-    /// Database URL.
-    pub database_url: String,
+    /// Database URL (prints redacted).
+    pub database_url: passgate_store::DatabaseUrl,
+    /// Connection pool of the database.
+    pub database: passgate_store::PoolSettings,
     /// Public base URL for WSDL addresses.
     pub public_url: Option<String>,
     /// Name of this installation (GetSystemInfo `CompanyName`).
@@ -146,7 +158,7 @@ pub struct Settings {
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     /// `--database`.
-    pub database_url: Option<String>,
+    pub database_url: Option<passgate_store::DatabaseUrl>,
     /// `--listen`.
     pub listen: Option<String>,
 }
@@ -164,6 +176,45 @@ fn env_parse<T: std::str::FromStr>(name: &'static str) -> Result<Option<T>, Conf
             })
         })
         .transpose()
+}
+
+/// Pool settings: `[database]` in the file, `PASSGATE_DATABASE_*` in the environment.
+fn database_settings(f: &DatabaseFile) -> Result<passgate_store::PoolSettings, ConfigError> {
+    let defaults = passgate_store::PoolSettings::default();
+    let max_connections = env_parse("PASSGATE_DATABASE_MAX_CONNECTIONS")?
+        .or(f.max_connections)
+        .unwrap_or(defaults.max_connections);
+    if !(1..=1000).contains(&max_connections) {
+        return Err(ConfigError::Invalid {
+            name: "database.max_connections",
+            message: "must be between 1 and 1000".into(),
+        });
+    }
+    let secs = |name: &'static str, file: Option<u64>, default: Duration| {
+        let v = env_parse::<u64>(name)?
+            .or(file)
+            .map_or(default, Duration::from_secs);
+        if v.is_zero() {
+            return Err(ConfigError::Invalid {
+                name,
+                message: "must be at least 1 second".into(),
+            });
+        }
+        Ok(v)
+    };
+    Ok(passgate_store::PoolSettings {
+        max_connections,
+        acquire_timeout: secs(
+            "PASSGATE_DATABASE_ACQUIRE_TIMEOUT_SECS",
+            f.acquire_timeout_secs,
+            defaults.acquire_timeout,
+        )?,
+        statement_timeout: secs(
+            "PASSGATE_DATABASE_STATEMENT_TIMEOUT_SECS",
+            f.statement_timeout_secs,
+            defaults.statement_timeout,
+        )?,
+    })
 }
 
 impl Settings {
@@ -196,9 +247,10 @@ impl Settings {
         let database_url = overrides
             .database_url
             .clone()
-            .or_else(|| env("PASSGATE_DATABASE_URL"))
-            .or(f.database_url)
-            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+            .or_else(|| env("PASSGATE_DATABASE_URL").map(Into::into))
+            .or(f.database_url.map(Into::into))
+            .unwrap_or_else(|| DEFAULT_DATABASE.into());
+        let database = database_settings(&f.database)?;
         let hash = HashParams {
             m_kib: env_parse("PASSGATE_ARGON2_MEMORY_KIB")?
                 .or(f.argon2.memory_kib)
@@ -316,6 +368,7 @@ impl Settings {
             online,
             listen,
             database_url,
+            database,
             public_url: env("PASSGATE_PUBLIC_URL").or(f.public_url),
             system_name,
             request_timeout: Duration::from_secs(request_timeout_secs),
@@ -402,6 +455,20 @@ mod tests {
         let s = Settings::load(Some(&path), &o)?;
         assert_eq!(s.listen.port(), 7777);
         assert_eq!(s.database_url, "sqlite://x.db");
+        assert_eq!(s.database, passgate_store::PoolSettings::default());
+        std::fs::write(
+            &path,
+            "[database]\nmax_connections = 4\nacquire_timeout_secs = 3\nstatement_timeout_secs = 7\n",
+        )?;
+        let s = Settings::load(Some(&path), &Overrides::default())?;
+        assert_eq!(s.database.max_connections, 4);
+        assert_eq!(s.database.acquire_timeout, Duration::from_secs(3));
+        assert_eq!(s.database.statement_timeout, Duration::from_secs(7));
+        std::fs::write(&path, "[database]\nmax_connections = 0\n")?;
+        assert!(matches!(
+            Settings::load(Some(&path), &Overrides::default()),
+            Err(ConfigError::Invalid { .. })
+        ));
         std::fs::write(&path, "bogus = 1\n")?;
         assert!(matches!(
             Settings::load(Some(&path), &Overrides::default()),

@@ -6,6 +6,7 @@ pub mod app;
 pub mod breach;
 pub mod cli;
 pub mod config;
+pub mod db_copy;
 pub mod metrics;
 pub mod microbench;
 pub mod telemetry;

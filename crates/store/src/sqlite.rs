@@ -13,15 +13,13 @@ use passgate_core::store::{
 };
 use passgate_core::{CoreError, Timestamp};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{ConnectOptions, Sqlite, Transaction};
 
-use crate::rows::{db_error, SessionRow, UserRow};
-
-const USER_COLUMNS: &str = "id, associate_id, username, email, full_name, role, locked_until, \
-     password_hash, password_changed_at, credential_version, must_change_password, created_at";
+use crate::rows::sqlite_rows::{self, column};
+use crate::rows::{db_error, USER_COLUMNS};
+use crate::PoolSettings;
 
 /// The SQLite store.
 #[derive(Clone)]
@@ -31,7 +29,19 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url`, e.g. `sqlite://passgate.db`.
-    pub async fn connect(url: &str) -> Result<Self, CoreError> {
+    /// Of `pool`, the connection limit and acquire timeout apply (SQLite has no statement
+    /// timeout; writers wait on the busy timeout instead).
+    pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self, CoreError> {
+        Self::connect_logging(url, pool, true).await
+    }
+
+    /// As [`SqliteStore::connect`]; `log_statements` false silences sqlx's statement log
+    /// (for whole-table reads, which are slow by design).
+    pub(crate) async fn connect_logging(
+        url: &str,
+        pool: &PoolSettings,
+        log_statements: bool,
+    ) -> Result<Self, CoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| CoreError::InvalidInput(format!("invalid SQLite URL: {e}")))?
             .create_if_missing(true)
@@ -39,9 +49,14 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let options = if log_statements {
+            options
+        } else {
+            options.disable_statement_logging()
+        };
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(pool.max_connections)
+            .acquire_timeout(pool.acquire_timeout)
             .connect_with(options)
             .await
             .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
@@ -78,68 +93,14 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// The connection pool (for whole-database copies).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     async fn begin(&self) -> Result<Transaction<'_, Sqlite>, CoreError> {
         self.pool.begin().await.map_err(db_error)
     }
-}
-
-fn user_from_row(row: &SqliteRow) -> Result<UserRecord, CoreError> {
-    let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
-    UserRow {
-        id: row.try_get("id").map_err(get)?,
-        associate_id: row.try_get("associate_id").map_err(get)?,
-        username: row.try_get("username").map_err(get)?,
-        email: row.try_get("email").map_err(get)?,
-        full_name: row.try_get("full_name").map_err(get)?,
-        role: row.try_get("role").map_err(get)?,
-        locked_until: row.try_get("locked_until").map_err(get)?,
-        password_hash: row.try_get("password_hash").map_err(get)?,
-        password_changed_at: row.try_get("password_changed_at").map_err(get)?,
-        credential_version: row.try_get("credential_version").map_err(get)?,
-        must_change_password: row.try_get("must_change_password").map_err(get)?,
-        created_at: row.try_get("created_at").map_err(get)?,
-    }
-    .into_record()
-}
-
-fn throttle_from_row(row: &SqliteRow) -> Result<ThrottleRow, CoreError> {
-    let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
-    let failures: i64 = row.try_get("failures").map_err(get)?;
-    Ok(ThrottleRow {
-        failures: u32::try_from(failures).unwrap_or(u32::MAX),
-        window_start: Timestamp(row.try_get("window_start").map_err(get)?),
-        blocked_until: row
-            .try_get::<Option<i64>, _>("blocked_until")
-            .map_err(get)?
-            .map(Timestamp),
-    })
-}
-
-fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, CoreError> {
-    let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
-    SessionRow {
-        id: row.try_get("id").map_err(get)?,
-        user_id: row.try_get("user_id").map_err(get)?,
-        kind: row.try_get("kind").map_err(get)?,
-        created_at: row.try_get("created_at").map_err(get)?,
-        last_seen_at: row.try_get("last_seen_at").map_err(get)?,
-        expires_at: row.try_get("expires_at").map_err(get)?,
-        revoked_at: row.try_get("revoked_at").map_err(get)?,
-    }
-    .into_record()
-}
-
-fn app_token_from_row(row: &SqliteRow) -> Result<AppTokenRecord, CoreError> {
-    let get = |e: sqlx::Error| CoreError::Storage(format!("app token row: {e}"));
-    Ok(AppTokenRecord {
-        name: row.try_get("name").map_err(get)?,
-        token_hash: TokenHash::from_stored(row.try_get("token_sha256").map_err(get)?),
-        created_at: Timestamp(row.try_get("created_at").map_err(get)?),
-        revoked_at: row
-            .try_get::<Option<i64>, _>("revoked_at")
-            .map_err(get)?
-            .map(Timestamp),
-    })
 }
 
 #[async_trait]
@@ -175,7 +136,7 @@ impl Store for SqliteStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-        let record = user_from_row(&row)?;
+        let record = sqlite_rows::user(&row)?;
         Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(record)
@@ -194,17 +155,19 @@ impl Store for SqliteStore {
             _ => q.bind(value),
         };
         let row = q.fetch_optional(&self.pool).await.map_err(db_error)?;
-        row.as_ref().map(user_from_row).transpose()
+        row.as_ref().map(sqlite_rows::user).transpose()
     }
 
     async fn find_users_by_email(&self, email: &Email) -> Result<Vec<UserRecord>, CoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_folded = ? LIMIT 2");
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email_folded = ? ORDER BY associate_id LIMIT 2"
+        );
         let rows = sqlx::query(&sql)
             .bind(email.folded())
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        rows.iter().map(user_from_row).collect()
+        rows.iter().map(sqlite_rows::user).collect()
     }
 
     async fn list_users(&self) -> Result<Vec<UserRecord>, CoreError> {
@@ -213,7 +176,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        rows.iter().map(user_from_row).collect()
+        rows.iter().map(sqlite_rows::user).collect()
     }
 
     async fn rehash_password(
@@ -380,7 +343,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?
-        .map(|r| app_token_from_row(&r))
+        .map(|r| sqlite_rows::app_token(&r))
         .transpose()
     }
 
@@ -392,7 +355,7 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?
         .iter()
-        .map(app_token_from_row)
+        .map(sqlite_rows::app_token)
         .collect()
     }
 
@@ -474,7 +437,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?;
-        row.as_ref().map(session_from_row).transpose()
+        row.as_ref().map(sqlite_rows::session).transpose()
     }
 
     async fn touch_session(
@@ -533,7 +496,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
             if let Some(r) = row {
-                out.push((key.clone(), throttle_from_row(&r)?));
+                out.push((key.clone(), sqlite_rows::throttle(&r)?));
             }
         }
         Ok(out)
@@ -560,7 +523,7 @@ impl Store for SqliteStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db_error)?;
-        let new = next(throttle_from_row(&row)?);
+        let new = next(sqlite_rows::throttle(&row)?);
         sqlx::query(
             "UPDATE throttle SET failures = ?, window_start = ?, blocked_until = ? WHERE key = ?",
         )
@@ -640,13 +603,12 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
         rows.iter()
             .map(|r| {
                 Ok(SessionListing {
-                    session: session_from_row(r)?,
-                    username: r.try_get("username").map_err(get)?,
-                    client_addr: r.try_get("client_addr").map_err(get)?,
+                    session: sqlite_rows::session(r)?,
+                    username: column(r, "username")?,
+                    client_addr: column(r, "client_addr")?,
                 })
             })
             .collect()
@@ -700,21 +662,6 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
-        rows.iter()
-            .map(|r| {
-                Ok(AuditRecord {
-                    id: r.try_get("id").map_err(get)?,
-                    at: Timestamp(r.try_get("at").map_err(get)?).to_rfc3339(),
-                    user_id: r.try_get("user_id").map_err(get)?,
-                    username: r.try_get("username").map_err(get)?,
-                    event: r.try_get("event").map_err(get)?,
-                    front_end: r.try_get("front_end").map_err(get)?,
-                    client_addr: r.try_get("client_addr").map_err(get)?,
-                    reason: r.try_get("reason").map_err(get)?,
-                    actor: r.try_get("actor").map_err(get)?,
-                })
-            })
-            .collect()
+        rows.iter().map(sqlite_rows::audit).collect()
     }
 }

@@ -5,7 +5,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::harness::TestResult;
 
-fn passgate(db: &str, args: &[&str], stdin: Option<&str>) -> std::io::Result<Output> {
+pub fn passgate(db: &str, args: &[&str], stdin: Option<&str>) -> std::io::Result<Output> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_passgate"))
         .arg("--database")
         .arg(db)

@@ -1,12 +1,15 @@
 //! End-to-end tests through the real HTTP server on a random port (one test binary).
 
+#[macro_use]
 mod harness;
 
 mod admin;
 mod cli;
 mod concurrency;
+mod db_copy;
 mod http;
 mod interop;
+mod multinode;
 mod policy;
 mod rest;
 mod secrets;
