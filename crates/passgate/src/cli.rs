@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `user …`, `session …`, `app-token …`, `breach …`,
-//! `db copy`, `audit`.
+//! `db copy`, `bench`, `audit`.
 //!
 //! Exit codes: 0 success, 1 runtime failure (database, I/O), 2 usage error, 3 not found,
 //! 4 conflict (e.g. the username is taken), 5 password refused by the policy.
@@ -40,6 +40,10 @@ pub enum Command {
         /// Listen address (default 127.0.0.1:8080).
         #[arg(long, env = "PASSGATE_LISTEN")]
         listen: Option<String>,
+        /// Once listening, write the bound address (e.g. 127.0.0.1:41234) to this file, for
+        /// scripts that start the server on port 0.
+        #[arg(long)]
+        ready_file: Option<PathBuf>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -70,6 +74,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmark a scenario against a fresh server (or --url); see docs/performance.md.
+    Bench(crate::bench::BenchArgs),
     /// Whole-database operations.
     #[command(subcommand)]
     Db(DbCommand),
@@ -228,6 +234,8 @@ enum CliError {
     Breach(#[from] crate::breach::BreachCmdError),
     #[error("{0}")]
     Admin(crate::admin_cmd::AdminCmdError),
+    #[error("{0}")]
+    Bench(#[from] crate::bench::BenchError),
 }
 
 impl From<crate::admin_cmd::AdminCmdError> for CliError {
@@ -243,6 +251,7 @@ impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Config(_) => 2,
+            CliError::Bench(crate::bench::BenchError::Usage(_)) => 2,
             CliError::Core(CoreError::NotFound(_)) => 3,
             CliError::Core(CoreError::Conflict(_)) => 4,
             CliError::Core(CoreError::PolicyViolation(_)) => 5,
@@ -298,7 +307,7 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     let listen = match &cli.command {
-        Command::Serve { listen } => listen.clone(),
+        Command::Serve { listen, .. } => listen.clone(),
         _ => None,
     };
     let overrides = Overrides {
@@ -307,7 +316,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     };
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
     match cli.command {
-        Command::Serve { .. } => serve(settings).await,
+        Command::Serve { ready_file, .. } => serve(settings, ready_file).await,
+        Command::Bench(args) => {
+            Ok(crate::bench::run(&settings, cli.config.as_deref(), args).await?)
+        }
         Command::Migrate => {
             passgate_store::open_with(&settings.database_url, &settings.database).await?;
             println!(
@@ -535,9 +547,15 @@ fn parse_time(s: &str) -> Result<passgate_core::Timestamp, CliError> {
     })
 }
 
-async fn serve(settings: Settings) -> Result<(), CliError> {
+async fn serve(settings: Settings, ready_file: Option<PathBuf>) -> Result<(), CliError> {
     let core = crate::app::build_core(&settings, Arc::new(SystemClock)).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    if let Some(path) = ready_file {
+        // Written whole, then renamed, so a reader never sees a partial address.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, format!("{}\n", listener.local_addr()?))?;
+        std::fs::rename(&tmp, &path)?;
+    }
     tracing::info!(
         listen = %listener.local_addr()?,
         database = %passgate_store::redact_url(&settings.database_url),

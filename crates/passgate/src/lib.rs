@@ -3,6 +3,7 @@
 
 pub mod admin_cmd;
 pub mod app;
+pub mod bench;
 pub mod breach;
 pub mod cli;
 pub mod config;

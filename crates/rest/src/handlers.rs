@@ -72,6 +72,10 @@ pub async fn change_password(
     dto: &Obj,
     headers: &HeaderMap,
 ) -> Answer {
+    // Under overload, refuse before the session lookup.
+    if let Err(e) = state.core.check_hashing_room() {
+        return error_answer(&e, &ERROR_RESPONSE, "ChangePassword");
+    }
     let presented = session_id(Some(dto.str("sessionId")), headers);
     let principal = match state.core.resolve_session(presented.as_deref()).await {
         Ok(p) => p,

@@ -56,6 +56,9 @@ impl SqliteStore {
         };
         let pool = SqlitePoolOptions::new()
             .max_connections(pool.max_connections)
+            // An embedded database has no connection to lose between uses; the default ping
+            // before every acquire costs a round trip to the connection's thread per query.
+            .test_before_acquire(false)
             .acquire_timeout(pool.acquire_timeout)
             .connect_with(options)
             .await

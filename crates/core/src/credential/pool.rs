@@ -1,8 +1,9 @@
 //! The bounded Argon2id pool: one OS thread per core, each with its own memory buffer, fed by
-//! a bounded admission queue. A full queue refuses at once with [`CoreError::Overloaded`], so
-//! the async executor never blocks on hashing and no request waits without bound.
+//! a bounded admission queue. At most workers + queue jobs are admitted at a time (waiting or
+//! running); beyond that a job is refused at once with [`CoreError::Overloaded`], so the async
+//! executor never blocks on hashing and no request waits without bound.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,6 +21,17 @@ pub struct HashPool {
     metrics: Arc<CoreMetrics>,
     workers: usize,
     capacity: usize,
+    /// Jobs admitted and not finished (waiting or running), at most workers + capacity.
+    admitted: Arc<AtomicUsize>,
+}
+
+/// One admitted job's place; given back when the job finishes or is dropped unrun.
+struct Admission(Arc<AtomicUsize>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl HashPool {
@@ -41,7 +53,10 @@ impl HashPool {
         } else {
             queue_capacity
         };
-        let (tx, rx) = sync_channel::<Job>(capacity);
+        // Admission bounds the jobs in the system to workers + capacity, so the channel never
+        // fills; counting places there instead of channel slots means a worker that has just
+        // finished a job (and not yet taken the next) does not shrink the queue.
+        let (tx, rx) = sync_channel::<Job>(workers + capacity);
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..workers {
             let mut worker = Argon2Worker::with_metrics(params, Arc::clone(&metrics))?;
@@ -57,6 +72,7 @@ impl HashPool {
             metrics,
             workers,
             capacity,
+            admitted: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -70,27 +86,60 @@ impl HashPool {
         self.capacity
     }
 
+    /// True when a job would be admitted now. A cheap early check for requests that will
+    /// need hashing, so that under overload they are refused before any other work; the
+    /// admission in [`HashPool::run`] still decides.
+    pub fn has_room(&self) -> bool {
+        self.admitted.load(Ordering::Acquire) < self.workers + self.capacity
+    }
+
+    /// Counts and returns an early refusal (see [`HashPool::has_room`]).
+    pub fn refuse_early(&self) -> CoreError {
+        self.refuse()
+    }
+
+    /// Takes a place for one job, or None when workers + capacity jobs are already admitted.
+    fn admit(&self) -> Option<Admission> {
+        let limit = self.workers + self.capacity;
+        self.admitted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Admission(Arc::clone(&self.admitted)))
+    }
+
+    fn refuse(&self) -> CoreError {
+        self.metrics.queue_refused.fetch_add(1, Ordering::Relaxed);
+        CoreError::Overloaded {
+            retry_after: Duration::from_secs(1),
+        }
+    }
+
     /// Runs `f` on a hashing thread and awaits its result. Refuses immediately with
-    /// `Overloaded` when the queue is full.
+    /// `Overloaded` when workers + queue jobs are already admitted.
     pub async fn run<R, F>(&self, f: F) -> Result<R, CoreError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Argon2Worker) -> R + Send + 'static,
     {
+        let Some(place) = self.admit() else {
+            return Err(self.refuse());
+        };
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |w| {
+            let result = f(w);
+            // Free the place before answering, so the caller's next request finds it free.
+            drop(place);
             // The receiver may be gone if the request was cancelled; nothing to do then.
-            let _ = done_tx.send(f(w));
+            let _ = done_tx.send(result);
         });
         self.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
         match self.tx.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
-                self.metrics.queue_refused.fetch_add(1, Ordering::Relaxed);
-                return Err(CoreError::Overloaded {
-                    retry_after: Duration::from_secs(1),
-                });
+                return Err(self.refuse());
             }
             Err(TrySendError::Disconnected(_)) => {
                 self.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
@@ -169,6 +218,22 @@ mod tests {
         let _ = release_tx.send(());
         assert!(busy.await.is_ok());
         assert!(matches!(queued.await, Ok(Ok(1))));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn finished_jobs_give_their_places_back() -> Result<(), CoreError> {
+        let metrics = Arc::new(CoreMetrics::default());
+        let pool = HashPool::start(params(), 1, 1, Arc::clone(&metrics))?;
+        for _ in 0..20 {
+            pool.run(|_| ()).await?;
+        }
+        assert_eq!(pool.admitted.load(Ordering::Acquire), 0);
+        // Both places (one running, one waiting) are available again at once.
+        let (a, b) = tokio::join!(pool.run(|_| 1), pool.run(|_| 2));
+        assert!(matches!((a, b), (Ok(1), Ok(2))));
+        assert_eq!(metrics.queue_refused.load(Ordering::Relaxed), 0);
+        assert_eq!(pool.admitted.load(Ordering::Acquire), 0);
         Ok(())
     }
 }

@@ -34,6 +34,7 @@ impl Core {
         password: Password,
         kind: SessionKind,
     ) -> Result<Login, CoreError> {
+        self.check_hashing_room()?;
         let user = self.find_login_user(login).await?;
         let subject = super::throttle::Subject {
             login,

@@ -83,6 +83,7 @@ impl Core {
         old: Password,
         new: Password,
     ) -> Result<ChangeOutcome, CoreError> {
+        self.check_hashing_room()?;
         let mut failures = self
             .evaluate_new_password(&new, password_rules::subject_of(user))
             .await?;

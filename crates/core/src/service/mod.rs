@@ -125,6 +125,17 @@ impl Core {
         &self.pool
     }
 
+    /// Refuses at once with `Overloaded` when the hashing pool has no room. Operations that
+    /// hash call it first, and front ends call it before resolving a session for them, so
+    /// that under overload the excess costs no database work at all.
+    pub fn check_hashing_room(&self) -> Result<(), CoreError> {
+        if self.pool.has_room() {
+            Ok(())
+        } else {
+            Err(self.pool.refuse_early())
+        }
+    }
+
     /// The active configuration.
     pub fn config(&self) -> &CoreConfig {
         &self.config

@@ -4,6 +4,7 @@
 mod harness;
 
 mod admin;
+mod bench;
 mod cli;
 mod concurrency;
 mod db_copy;

@@ -20,6 +20,8 @@ pub async fn change_own_password(
     env: &Envelope,
     ctx: &RequestContext,
 ) -> Result<OpResult, CoreError> {
+    // Under overload, refuse before the session lookup.
+    core.check_hashing_room()?;
     let principal = core.resolve_session(env.ticket.as_deref()).await?;
     let old = Password::new(env.string("OldPassword"));
     let new = Password::new(env.string("NewPassword"));
