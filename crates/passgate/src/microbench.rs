@@ -234,3 +234,100 @@ mod tests {
         assert!(r.by_length.iter().all(|(_, l)| l.samples >= 100));
     }
 }
+
+/// The common last-line fields of `passgate bench` for a micro-benchmark (no server, so no
+/// hash limit, ratio or server memory).
+fn last_line(
+    scenario: &str,
+    duration: Duration,
+    requests: usize,
+    headline: &Latency,
+    details: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "scenario": scenario,
+        "duration_s": duration.as_secs_f64(),
+        "concurrency": 1,
+        "requests": requests,
+        "ok": requests,
+        "errors": {},
+        "throughput": requests as f64 / duration.as_secs_f64().max(1e-9),
+        "p50_ms": headline.p50_us / 1000.0,
+        "p99_ms": headline.p99_us / 1000.0,
+        "max_ms": headline.max_us / 1000.0,
+        "hash_ms": null,
+        "hashes_per_op": null,
+        "hash_limit": null,
+        "ratio": null,
+        "peak_rss_mib": null,
+        "details": details,
+    })
+}
+
+/// `passgate bench --scenario policy`: prints a table and, last, the JSON line (headline
+/// figures: 256-character inputs).
+pub fn report_policy(duration: Duration) -> Result<(), crate::bench::BenchError> {
+    let r = policy(duration);
+    println!("policy check (blocklist, context words, zxcvbn, composition; no breach lookup)");
+    println!(
+        "{:>8} {:>9} {:>10} {:>10} {:>10}",
+        "chars", "samples", "p50 µs", "p99 µs", "max µs"
+    );
+    for (len, l) in &r.by_length {
+        println!(
+            "{:>8} {:>9} {:>10.1} {:>10.1} {:>10.1}",
+            len, l.samples, l.p50_us, l.p99_us, l.max_us
+        );
+    }
+    let requests = r.by_length.iter().map(|(_, l)| l.samples).sum();
+    let headline = r
+        .by_length
+        .iter()
+        .find(|(len, _)| *len == 256)
+        .map(|(_, l)| l.clone())
+        .ok_or_else(|| crate::bench::BenchError::Setup("no 256-character figures".into()))?;
+    let details =
+        serde_json::to_value(&r).map_err(|e| crate::bench::BenchError::Setup(e.to_string()))?;
+    println!(
+        "{}",
+        last_line("policy", duration, requests, &headline, details)
+    );
+    Ok(())
+}
+
+/// `passgate bench --scenario breach`: generates and imports a corpus of `entries`, measures
+/// lookups, prints a table and, last, the JSON line (headline figures: lookups of present
+/// passwords).
+pub fn report_breach(entries: u64, duration: Duration) -> Result<(), MicrobenchError> {
+    let dir = tempfile::tempdir()?;
+    eprintln!(
+        "generating a corpus of {entries} entries in {}",
+        dir.path().display()
+    );
+    let r = breach(dir.path(), entries, duration)?;
+    println!(
+        "breach index: {} entries, corpus {:.0} MiB, index {:.0} MiB, import {:.2} s",
+        r.entries,
+        r.corpus_bytes as f64 / 1048576.0,
+        r.index_bytes as f64 / 1048576.0,
+        r.import_seconds
+    );
+    println!(
+        "{:>8} {:>9} {:>10} {:>10} {:>10}",
+        "lookup", "samples", "p50 µs", "p99 µs", "max µs"
+    );
+    for (name, l) in [("present", &r.hit), ("absent", &r.miss)] {
+        println!(
+            "{:>8} {:>9} {:>10.1} {:>10.1} {:>10.1}",
+            name, l.samples, l.p50_us, l.p99_us, l.max_us
+        );
+    }
+    println!("hit rate {:.3}, false hits {}", r.hit_rate, r.false_hits);
+    let requests = r.hit.samples + r.miss.samples;
+    let details = serde_json::to_value(&r).map_err(|e| std::io::Error::other(e.to_string()))?;
+    println!(
+        "{}",
+        last_line("breach", duration, requests, &r.hit, details)
+    );
+    Ok(())
+}
