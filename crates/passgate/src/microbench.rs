@@ -204,37 +204,6 @@ pub fn breach(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles() {
-        let l = Latency::from_samples((1..=100).map(Duration::from_micros).collect());
-        assert_eq!(l.p50_us, 50.0);
-        assert_eq!(l.p99_us, 99.0);
-        assert_eq!(l.max_us, 100.0);
-        assert_eq!(Latency::from_samples(Vec::new()).samples, 0);
-    }
-
-    #[test]
-    fn breach_bench_runs_small() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let r = breach(dir.path(), 5000, Duration::from_millis(50))?;
-        assert_eq!(r.hit_rate, 1.0);
-        assert_eq!(r.false_hits, 0);
-        assert_eq!(r.index_bytes, 524_312 + 10 * 5000);
-        Ok(())
-    }
-
-    #[test]
-    fn policy_bench_runs() {
-        let r = policy(Duration::from_millis(30));
-        assert_eq!(r.by_length.len(), 3);
-        assert!(r.by_length.iter().all(|(_, l)| l.samples >= 100));
-    }
-}
-
 /// The common last-line fields of `passgate bench` for a micro-benchmark (no server, so no
 /// hash limit, ratio or server memory).
 fn last_line(
@@ -330,4 +299,35 @@ pub fn report_breach(entries: u64, duration: Duration) -> Result<(), MicrobenchE
         last_line("breach", duration, requests, &r.hit, details)
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles() {
+        let l = Latency::from_samples((1..=100).map(Duration::from_micros).collect());
+        assert_eq!(l.p50_us, 50.0);
+        assert_eq!(l.p99_us, 99.0);
+        assert_eq!(l.max_us, 100.0);
+        assert_eq!(Latency::from_samples(Vec::new()).samples, 0);
+    }
+
+    #[test]
+    fn breach_bench_runs_small() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let r = breach(dir.path(), 5000, Duration::from_millis(50))?;
+        assert_eq!(r.hit_rate, 1.0);
+        assert_eq!(r.false_hits, 0);
+        assert_eq!(r.index_bytes, 524_312 + 10 * 5000);
+        Ok(())
+    }
+
+    #[test]
+    fn policy_bench_runs() {
+        let r = policy(Duration::from_millis(30));
+        assert_eq!(r.by_length.len(), 3);
+        assert!(r.by_length.iter().all(|(_, l)| l.samples >= 100));
+    }
 }
