@@ -53,6 +53,18 @@ pub enum AuditKind {
     Locked,
     /// An operator unlocked an account.
     Unlocked,
+    /// An administrator set (or generated) a user's password, or changed it with the current one.
+    PasswordSet,
+    /// An administrator required a password change at next login.
+    PasswordExpired,
+    /// A user was renamed.
+    UserRenamed,
+    /// A user was deleted.
+    UserDeleted,
+    /// An application token was registered.
+    AppTokenAdded,
+    /// An application token was revoked.
+    AppTokenRevoked,
 }
 
 impl AuditKind {
@@ -70,6 +82,12 @@ impl AuditKind {
             AuditKind::ThrottleTripped => "throttle_tripped",
             AuditKind::Locked => "locked",
             AuditKind::Unlocked => "unlocked",
+            AuditKind::PasswordSet => "password_set",
+            AuditKind::PasswordExpired => "password_expired",
+            AuditKind::UserRenamed => "user_renamed",
+            AuditKind::UserDeleted => "user_deleted",
+            AuditKind::AppTokenAdded => "app_token_added",
+            AuditKind::AppTokenRevoked => "app_token_revoked",
         }
     }
 }
@@ -91,6 +109,9 @@ pub struct AuditEvent {
     pub client_addr: Option<String>,
     /// Machine-readable reason (`bad_password`, `unknown_user`, `policy:too_short`, ...).
     pub reason: Option<String>,
+    /// Who acted, when not the user themselves: an administrator's login name, or
+    /// `cli:<os user>` for the command line.
+    pub actor: Option<String>,
 }
 
 impl AuditEvent {
@@ -104,6 +125,7 @@ impl AuditEvent {
             "front_end": self.front_end.as_str(),
             "client_addr": self.client_addr,
             "reason": self.reason,
+            "actor": self.actor,
         });
         tracing::info!(target: "audit", "{line}");
     }
@@ -128,4 +150,6 @@ pub struct AuditRecord {
     pub client_addr: Option<String>,
     /// Reason code.
     pub reason: Option<String>,
+    /// Acting administrator or `cli:<os user>`, when not the user themselves.
+    pub actor: Option<String>,
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::credential::HashParams;
+use crate::credential::{HashParams, PolicyConfig};
 use crate::throttle::ThrottleConfig;
 
 /// Core settings with production defaults.
@@ -21,10 +21,8 @@ pub struct CoreConfig {
     /// How stale `last_seen_at` may get before a use writes it again (bounds write load;
     /// the sliding expiry is exact to within this interval).
     pub session_touch_interval: Duration,
-    /// Minimum password length in characters.
-    pub min_password_chars: usize,
-    /// Maximum password length in characters.
-    pub max_password_chars: usize,
+    /// Password policy rules.
+    pub policy: PolicyConfig,
     /// Brute-force throttling limits.
     pub throttle: ThrottleConfig,
 }
@@ -38,8 +36,7 @@ impl Default for CoreConfig {
             session_idle: Duration::from_secs(6 * 3600),
             session_absolute: Duration::from_secs(7 * 24 * 3600),
             session_touch_interval: Duration::from_secs(60),
-            min_password_chars: 15,
-            max_password_chars: 256,
+            policy: PolicyConfig::default(),
             throttle: ThrottleConfig::default(),
         }
     }

@@ -27,6 +27,16 @@ pub enum CoreError {
     /// The caller is authenticated but not allowed to do this.
     #[error("access denied")]
     AccessDenied,
+    /// The session belongs to a user who must change their password first; it can do nothing
+    /// else until they do.
+    #[error("the password must be changed before anything else")]
+    PasswordChangeRequired,
+    /// Setting one's own password without the current one needs a recent login.
+    #[error("log in again, or change the password with the current one")]
+    ReauthenticationRequired,
+    /// Online mode: the SOAP call carries no registered, live application token.
+    #[error("the application token is missing, unknown or revoked")]
+    InvalidApplicationToken,
     /// The new password does not satisfy the policy.
     #[error("the new password does not satisfy the password policy")]
     PolicyViolation(Vec<PolicyFailure>),

@@ -121,8 +121,35 @@ pub struct PasswordChange {
     pub at: Timestamp,
     /// Revoke every other live session of the user except this one (None = revoke all).
     pub keep_session: Option<uuid::Uuid>,
+    /// Whether the user must change the new password at next login (set by an administrator
+    /// who chose or generated it); false clears any earlier demand.
+    pub must_change: bool,
     /// The audit row describing the change.
     pub audit: AuditEvent,
+}
+
+/// An administrative change to a user's record (each one transaction with its audit row).
+#[derive(Debug, Clone)]
+pub enum UserChange {
+    /// New login name (unique, case-insensitively).
+    Rename(UserId, Username),
+    /// The user must change their password at next login; every session ends.
+    Expire(UserId, Timestamp),
+    /// Delete the user with their sessions and password history (audit rows stay).
+    Delete(UserId),
+}
+
+/// A registered application token (online mode), as stored: its SHA-256 only.
+#[derive(Debug, Clone)]
+pub struct AppTokenRecord {
+    /// Operator-chosen name.
+    pub name: String,
+    /// SHA-256 of the token.
+    pub token_hash: TokenHash,
+    /// Registration time.
+    pub created_at: Timestamp,
+    /// Set when revoked.
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// Filter for reading audit rows.
@@ -167,7 +194,8 @@ pub enum RevokeScope {
     User(UserId),
 }
 
-/// Persistent state of passgate. Implementations: SQLite (embedded default).
+/// Persistent state of passgate. Implementations: SQLite (embedded default) and PostgreSQL
+/// (several nodes on one database); both pass one conformance suite.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Checks the database answers (for `/readyz`).
@@ -203,6 +231,40 @@ pub trait Store: Send + Sync + 'static {
     /// user's other sessions and writes the audit row, in one transaction. Returns false,
     /// changing nothing, when the version no longer matches.
     async fn commit_password_change(&self, change: &PasswordChange) -> Result<bool, CoreError>;
+
+    /// Applies an administrative change; false when the user does not exist.
+    async fn change_user(&self, change: &UserChange, audit: &AuditEvent)
+        -> Result<bool, CoreError>;
+
+    /// Registers an application token (`Conflict` when the name is taken).
+    async fn insert_app_token(
+        &self,
+        token: &AppTokenRecord,
+        audit: &AuditEvent,
+    ) -> Result<(), CoreError>;
+
+    /// The token with this hash, revoked or not.
+    async fn find_app_token(&self, hash: &TokenHash) -> Result<Option<AppTokenRecord>, CoreError>;
+
+    /// Every registered token, by name.
+    async fn list_app_tokens(&self) -> Result<Vec<AppTokenRecord>, CoreError>;
+
+    /// Revokes the named token; false when no live token has that name.
+    async fn revoke_app_token(
+        &self,
+        name: &str,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError>;
+
+    /// The user's `limit` most recent previous password hashes, newest first. Stores keep at
+    /// least [`crate::credential::policy::MAX_HISTORY`] per user and prune older ones when a
+    /// change commits.
+    async fn password_history(
+        &self,
+        user_id: UserId,
+        limit: usize,
+    ) -> Result<Vec<String>, CoreError>;
 
     /// Stores a new session together with its audit row.
     async fn insert_session(

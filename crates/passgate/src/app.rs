@@ -27,11 +27,16 @@ pub async fn build_core(
     settings: &Settings,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<Core>, CoreError> {
-    let store = passgate_store::open(&settings.database_url).await?;
+    let store = passgate_store::open_with(&settings.database_url, &settings.database).await?;
     let metrics = Arc::new(passgate_core::metrics::CoreMetrics::default());
-    Ok(Arc::new(
-        Core::new(store, clock, settings.core.clone(), metrics).await?,
-    ))
+    let mut core = Core::new(store, clock, settings.core.clone(), metrics).await?;
+    if let Some(path) = &settings.breach_index {
+        let index = passgate_core::credential::breach::BreachIndex::open(path)
+            .map_err(|e| CoreError::Internal(format!("cannot open the breach index: {e}")))?;
+        tracing::info!(records = index.len(), path = %path.display(), "breach index open");
+        core = core.with_breach_index(Arc::new(index));
+    }
+    Ok(Arc::new(core))
 }
 
 #[derive(Clone)]
@@ -51,6 +56,7 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
         public_url: settings.public_url.clone(),
         system_name: settings.system_name.clone(),
         body_limit: BODY_LIMIT,
+        online: settings.online,
     });
     let rest = axum::routing::any(passgate_rest::dispatch).with_state(passgate_rest::RestState {
         core: Arc::clone(&core),

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `user add|list`, `bench`.
+//! The command line: `serve`, `migrate`, `user …`, `session …`, `app-token …`, `breach …`,
+//! `db copy`, `bench`, `audit`.
 //!
 //! Exit codes: 0 success, 1 runtime failure (database, I/O), 2 usage error, 3 not found,
 //! 4 conflict (e.g. the username is taken), 5 password refused by the policy.
@@ -13,7 +14,6 @@ use passgate_core::audit::FrontEnd;
 use passgate_core::domain::{Email, FullName, Password, Role, Username};
 use passgate_core::service::NewUserInput;
 use passgate_core::{CoreError, RequestContext, SystemClock};
-use rand::Rng;
 
 use crate::config::{Overrides, Settings};
 
@@ -21,9 +21,9 @@ use crate::config::{Overrides, Settings};
 #[derive(Debug, Parser)]
 #[command(name = "passgate", version, about)]
 pub struct Cli {
-    /// Database URL (sqlite://FILE). Created if missing.
+    /// Database URL (sqlite://FILE, created if missing, or postgres://USER@HOST/DB).
     #[arg(long, global = true, env = "PASSGATE_DATABASE_URL")]
-    pub database: Option<String>,
+    pub database: Option<passgate_store::DatabaseUrl>,
     /// Configuration file (TOML).
     #[arg(long, global = true, env = "PASSGATE_CONFIG")]
     pub config: Option<PathBuf>,
@@ -53,6 +53,12 @@ pub enum Command {
     /// List and revoke sessions (SOAP tickets, REST and web sessions alike).
     #[command(subcommand)]
     Session(SessionCommand),
+    /// Manage application tokens (required on every SOAP call in online mode).
+    #[command(subcommand)]
+    AppToken(crate::admin_cmd::AppTokenCommand),
+    /// Build or query the offline breached-password index.
+    #[command(subcommand)]
+    Breach(crate::breach::BreachCommand),
     /// Read the audit trail.
     Audit {
         /// Only events about this user.
@@ -70,6 +76,16 @@ pub enum Command {
     },
     /// Benchmark a scenario against a fresh server (or --url); see docs/performance.md.
     Bench(crate::bench::BenchArgs),
+    /// Whole-database operations.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// `db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy an installation to another database (e.g. SQLite to PostgreSQL) and verify it.
+    Copy(crate::db_copy::CopyArgs),
 }
 
 /// `session` subcommands.
@@ -108,6 +124,58 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show one user (no secret).
+    Show {
+        /// Login name.
+        name: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password: generated and printed once, or read from standard input. Every
+    /// session of the user ends; the user must change it at next login unless --permanent.
+    SetPassword {
+        /// Login name.
+        name: String,
+        /// Read the password from standard input (first line) instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Do not require a change at next login.
+        #[arg(long)]
+        permanent: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Require a password change at next login; every session ends now.
+    Expire {
+        /// Login name.
+        name: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a user's login name.
+    Rename {
+        /// Current login name.
+        name: String,
+        /// New login name.
+        new_name: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a user with their sessions and password history (audit rows stay).
+    Delete {
+        /// Login name.
+        name: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Lock a user: logins fail like a wrong password and all sessions end.
     Lock {
         /// Login name.
@@ -115,11 +183,17 @@ pub enum UserCommand {
         /// Until when (RFC 3339); indefinitely when omitted.
         #[arg(long)]
         until: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove a lock.
     Unlock {
         /// Login name.
         name: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -157,7 +231,20 @@ enum CliError {
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
+    Breach(#[from] crate::breach::BreachCmdError),
+    #[error("{0}")]
+    Admin(crate::admin_cmd::AdminCmdError),
+    #[error("{0}")]
     Bench(#[from] crate::bench::BenchError),
+}
+
+impl From<crate::admin_cmd::AdminCmdError> for CliError {
+    fn from(e: crate::admin_cmd::AdminCmdError) -> Self {
+        match e {
+            crate::admin_cmd::AdminCmdError::Core(c) => CliError::Core(c),
+            other => CliError::Admin(other),
+        }
+    }
 }
 
 impl CliError {
@@ -169,6 +256,9 @@ impl CliError {
             CliError::Core(CoreError::Conflict(_)) => 4,
             CliError::Core(CoreError::PolicyViolation(_)) => 5,
             CliError::Core(CoreError::InvalidInput(_)) => 2,
+            CliError::Breach(crate::breach::BreachCmdError::NoPath) => 2,
+            CliError::Admin(crate::admin_cmd::AdminCmdError::NotConfirmed(_)) => 2,
+
             _ => 1,
         }
     }
@@ -231,32 +321,98 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(crate::bench::run(&settings, cli.config.as_deref(), args).await?)
         }
         Command::Migrate => {
-            passgate_store::open(&settings.database_url).await?;
+            passgate_store::open_with(&settings.database_url, &settings.database).await?;
             println!(
                 "database {} is up to date",
                 passgate_store::redact_url(&settings.database_url)
             );
             Ok(())
         }
+        Command::Breach(crate::breach::BreachCommand::Import { file, output, json }) => {
+            Ok(crate::breach::import(&settings, &file, output, json)?)
+        }
+        Command::Breach(crate::breach::BreachCommand::Check { index }) => {
+            let password = read_password_stdin()?;
+            let n = crate::breach::check(&settings, index, &password)?;
+            println!("{n}");
+            Ok(())
+        }
+        Command::Db(DbCommand::Copy(args)) => Ok(crate::db_copy::run(&args).await?),
         Command::User(UserCommand::Add(args)) => user_add(settings, args).await,
         Command::User(UserCommand::List { json }) => user_list(settings, json).await,
-        Command::User(UserCommand::Lock { name, until }) => {
+        Command::User(UserCommand::Lock { name, until, json }) => {
             let until = until.as_deref().map(parse_time).transpose()?;
             let core = cli_core(&settings).await?;
             let until = core.lock_user(&cli_ctx(), &name, until).await?;
-            println!(
-                "locked {name} until {}; its sessions were ended",
-                until.to_rfc3339()
-            );
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"username": name, "lockedUntil": until.to_rfc3339()})
+                );
+            } else {
+                println!(
+                    "locked {name} until {}; its sessions were ended",
+                    until.to_rfc3339()
+                );
+            }
             Ok(())
         }
-        Command::User(UserCommand::Unlock { name }) => {
+        Command::User(UserCommand::Unlock { name, json }) => {
             cli_core(&settings)
                 .await?
                 .unlock_user(&cli_ctx(), &name)
                 .await?;
-            println!("unlocked {name}");
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"username": name, "lockedUntil": null})
+                );
+            } else {
+                println!("unlocked {name}");
+            }
             Ok(())
+        }
+        Command::User(UserCommand::Show { name, json }) => {
+            let core = cli_core(&settings).await?;
+            Ok(crate::admin_cmd::show(&core, &name, json).await?)
+        }
+        Command::User(UserCommand::SetPassword {
+            name,
+            password_stdin,
+            permanent,
+            json,
+        }) => {
+            let given = if password_stdin {
+                if std::io::stdin().is_terminal() {
+                    eprintln!("Password (end with Enter):");
+                }
+                Some(read_password_stdin()?)
+            } else {
+                None
+            };
+            let core = cli_core(&settings).await?;
+            let ctx = cli_ctx();
+            Ok(crate::admin_cmd::set_password(&core, &ctx, &name, given, permanent, json).await?)
+        }
+        Command::User(UserCommand::Expire { name, json }) => {
+            let core = cli_core(&settings).await?;
+            Ok(crate::admin_cmd::expire(&core, &cli_ctx(), &name, json).await?)
+        }
+        Command::User(UserCommand::Rename {
+            name,
+            new_name,
+            json,
+        }) => {
+            let core = cli_core(&settings).await?;
+            Ok(crate::admin_cmd::rename(&core, &cli_ctx(), &name, &new_name, json).await?)
+        }
+        Command::User(UserCommand::Delete { name, yes, json }) => {
+            let core = cli_core(&settings).await?;
+            Ok(crate::admin_cmd::delete(&core, &cli_ctx(), &name, yes, json).await?)
+        }
+        Command::AppToken(cmd) => {
+            let core = cli_core(&settings).await?;
+            Ok(crate::admin_cmd::app_token(&core, &cli_ctx(), cmd).await?)
         }
         Command::Session(SessionCommand::List { user, all, json }) => {
             let core = cli_core(&settings).await?;
@@ -323,7 +479,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             json,
         } => {
             let since = since.as_deref().map(parse_time).transpose()?;
-            let store = passgate_store::open(&settings.database_url).await?;
+            let store =
+                passgate_store::open_with(&settings.database_url, &settings.database).await?;
             let user_id = match user.as_deref() {
                 Some(name) => {
                     let name = Username::parse(name)?;
@@ -367,8 +524,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// The context of a CLI command: audited with actor `cli:<os user>`.
 fn cli_ctx() -> RequestContext {
-    RequestContext::new(FrontEnd::Cli)
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    RequestContext {
+        actor: Some(format!("cli:{user}")),
+        ..RequestContext::new(FrontEnd::Cli)
+    }
 }
 
 async fn cli_core(settings: &Settings) -> Result<Arc<passgate_core::Core>, CliError> {
@@ -404,17 +568,6 @@ async fn serve(settings: Settings, ready_file: Option<PathBuf>) -> Result<(), Cl
     Ok(())
 }
 
-/// A strong random password from the OS random source: `len` characters (at least 24, about
-/// 139 bits) from a 56-symbol alphabet without look-alikes.
-pub fn generate_password(len: usize) -> Password {
-    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rngs::OsRng;
-    let s: String = (0..len.max(24))
-        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
-        .collect();
-    Password::new(s)
-}
-
 fn read_password_stdin() -> Result<Password, CliError> {
     let mut input = String::new();
     std::io::stdin().take(8192).read_to_string(&mut input)?;
@@ -436,12 +589,15 @@ async fn user_add(settings: Settings, args: AddArgs) -> Result<(), CliError> {
         }
         (read_password_stdin()?, false)
     } else {
-        (generate_password(settings.core.min_password_chars), true)
+        (
+            passgate_core::credential::policy::generate(&settings.core.policy),
+            true,
+        )
     };
     let core = crate::app::build_core(&settings, Arc::new(SystemClock)).await?;
     let user = core
         .create_user(
-            &RequestContext::new(FrontEnd::Cli),
+            &cli_ctx(),
             NewUserInput {
                 username,
                 email,
@@ -474,25 +630,10 @@ async fn user_add(settings: Settings, args: AddArgs) -> Result<(), CliError> {
 }
 
 async fn user_list(settings: Settings, json: bool) -> Result<(), CliError> {
-    let store = passgate_store::open(&settings.database_url).await?;
+    let store = passgate_store::open_with(&settings.database_url, &settings.database).await?;
     let users = store.list_users().await?;
     if json {
-        let list: Vec<_> = users
-            .iter()
-            .map(|u| {
-                serde_json::json!({
-                    "userId": u.id.to_string(),
-                    "associateId": u.associate_id.get(),
-                    "username": u.username.as_str(),
-                    "email": u.email.as_ref().map(|e| e.as_str()),
-                    "fullName": u.full_name.as_ref().map(|n| n.as_str()),
-                    "role": u.role.as_str(),
-                    "lockedUntil": u.locked_until.map(|t| t.to_rfc3339()),
-                    "passwordChangedAt": u.password_changed_at.to_rfc3339(),
-                    "createdAt": u.created_at.to_rfc3339(),
-                })
-            })
-            .collect();
+        let list: Vec<_> = users.iter().map(crate::admin_cmd::user_json).collect();
         println!("{}", serde_json::Value::Array(list));
     } else {
         println!(

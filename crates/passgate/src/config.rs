@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use passgate_core::credential::HashParams;
+use passgate_core::credential::policy::Composition;
+use passgate_core::credential::{HashParams, PolicyConfig};
 use passgate_core::CoreConfig;
 use serde::Deserialize;
 
@@ -45,8 +46,8 @@ pub enum ConfigError {
     },
 }
 
-/// The file format; every field optional.
-#[derive(Debug, Default, Deserialize)]
+/// The file format; every field optional. (No `Debug`: the database URL may hold a password.)
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<String>,
@@ -55,6 +56,7 @@ struct FileConfig {
     system_name: Option<String>,
     request_timeout_secs: Option<u64>,
     trusted_proxy_header: Option<String>,
+    mode: Option<String>,
     #[serde(default)]
     argon2: Argon2File,
     #[serde(default)]
@@ -63,6 +65,25 @@ struct FileConfig {
     policy: PolicyFile,
     #[serde(default)]
     throttle: ThrottleFile,
+    #[serde(default)]
+    breach: BreachFile,
+    #[serde(default)]
+    database: DatabaseFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BreachFile {
+    index: Option<String>,
+    min_count: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseFile {
+    max_connections: Option<u32>,
+    acquire_timeout_secs: Option<u64>,
+    statement_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +119,14 @@ struct SessionsFile {
 struct PolicyFile {
     min_length: Option<usize>,
     max_length: Option<usize>,
+    blocklist: Option<bool>,
+    min_strength: Option<u8>,
+    context_words: Option<Vec<String>>,
+    min_digits: Option<usize>,
+    min_lowercase: Option<usize>,
+    min_uppercase: Option<usize>,
+    min_special: Option<usize>,
+    history: Option<usize>,
 }
 
 /// The effective settings.
@@ -105,8 +134,10 @@ struct PolicyFile {
 pub struct Settings {
     /// Listen address.
     pub listen: SocketAddr,
-    /// Database URL.
-    pub database_url: String,
+    /// Database URL (prints redacted).
+    pub database_url: passgate_store::DatabaseUrl,
+    /// Connection pool of the database.
+    pub database: passgate_store::PoolSettings,
     /// Public base URL for WSDL addresses.
     pub public_url: Option<String>,
     /// Name of this installation (GetSystemInfo `CompanyName`).
@@ -115,6 +146,10 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Header carrying the client address from a trusted reverse proxy (off when None).
     pub trusted_proxy_header: Option<String>,
+    /// Online mode: every SOAP call needs a registered `ApplicationToken` (`mode = "online"`).
+    pub online: bool,
+    /// Breached-password index file (checked on every new password when set).
+    pub breach_index: Option<std::path::PathBuf>,
     /// Core settings.
     pub core: CoreConfig,
 }
@@ -123,7 +158,7 @@ pub struct Settings {
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     /// `--database`.
-    pub database_url: Option<String>,
+    pub database_url: Option<passgate_store::DatabaseUrl>,
     /// `--listen`.
     pub listen: Option<String>,
 }
@@ -141,6 +176,45 @@ fn env_parse<T: std::str::FromStr>(name: &'static str) -> Result<Option<T>, Conf
             })
         })
         .transpose()
+}
+
+/// Pool settings: `[database]` in the file, `PASSGATE_DATABASE_*` in the environment.
+fn database_settings(f: &DatabaseFile) -> Result<passgate_store::PoolSettings, ConfigError> {
+    let defaults = passgate_store::PoolSettings::default();
+    let max_connections = env_parse("PASSGATE_DATABASE_MAX_CONNECTIONS")?
+        .or(f.max_connections)
+        .unwrap_or(defaults.max_connections);
+    if !(1..=1000).contains(&max_connections) {
+        return Err(ConfigError::Invalid {
+            name: "database.max_connections",
+            message: "must be between 1 and 1000".into(),
+        });
+    }
+    let secs = |name: &'static str, file: Option<u64>, default: Duration| {
+        let v = env_parse::<u64>(name)?
+            .or(file)
+            .map_or(default, Duration::from_secs);
+        if v.is_zero() {
+            return Err(ConfigError::Invalid {
+                name,
+                message: "must be at least 1 second".into(),
+            });
+        }
+        Ok(v)
+    };
+    Ok(passgate_store::PoolSettings {
+        max_connections,
+        acquire_timeout: secs(
+            "PASSGATE_DATABASE_ACQUIRE_TIMEOUT_SECS",
+            f.acquire_timeout_secs,
+            defaults.acquire_timeout,
+        )?,
+        statement_timeout: secs(
+            "PASSGATE_DATABASE_STATEMENT_TIMEOUT_SECS",
+            f.statement_timeout_secs,
+            defaults.statement_timeout,
+        )?,
+    })
 }
 
 impl Settings {
@@ -173,9 +247,10 @@ impl Settings {
         let database_url = overrides
             .database_url
             .clone()
-            .or_else(|| env("PASSGATE_DATABASE_URL"))
-            .or(f.database_url)
-            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+            .or_else(|| env("PASSGATE_DATABASE_URL").map(Into::into))
+            .or(f.database_url.map(Into::into))
+            .unwrap_or_else(|| DEFAULT_DATABASE.into());
+        let database = database_settings(&f.database)?;
         let hash = HashParams {
             m_kib: env_parse("PASSGATE_ARGON2_MEMORY_KIB")?
                 .or(f.argon2.memory_kib)
@@ -203,24 +278,10 @@ impl Settings {
                 message: "timeouts must be positive".into(),
             });
         }
-        let min = env_parse("PASSGATE_PASSWORD_MIN_LENGTH")?
-            .or(f.policy.min_length)
-            .unwrap_or(defaults.min_password_chars);
-        let max = env_parse("PASSGATE_PASSWORD_MAX_LENGTH")?
-            .or(f.policy.max_length)
-            .unwrap_or(defaults.max_password_chars);
-        if !(8..=64).contains(&min) {
-            return Err(ConfigError::Invalid {
-                name: "policy.min_length",
-                message: "must be between 8 and 64".into(),
-            });
-        }
-        if max < 64 || max < min || max > 4096 {
-            return Err(ConfigError::Invalid {
-                name: "policy.max_length",
-                message: "must be between 64 and 4096 and not below min_length".into(),
-            });
-        }
+        let system_name = env("PASSGATE_SYSTEM_NAME")
+            .or(f.system_name)
+            .unwrap_or_else(|| "passgate".to_owned());
+        let policy = policy_config(&f.policy, &f.breach, &defaults.policy, &system_name)?;
         let t = passgate_core::throttle::ThrottleConfig::default();
         let secs = |name: &'static str,
                     file: Option<u64>,
@@ -278,8 +339,7 @@ impl Settings {
                 .unwrap_or(0),
             session_idle: idle,
             session_absolute: absolute,
-            min_password_chars: min,
-            max_password_chars: max,
+            policy,
             ..defaults
         };
         let request_timeout_secs: u64 = env_parse("PASSGATE_REQUEST_TIMEOUT_SECS")?
@@ -291,20 +351,85 @@ impl Settings {
                 message: "must be at least 1".into(),
             });
         }
+        let mode = env("PASSGATE_MODE")
+            .or(f.mode)
+            .unwrap_or_else(|| "onsite".to_owned());
+        let online = match mode.to_ascii_lowercase().as_str() {
+            "onsite" => false,
+            "online" => true,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "mode",
+                    message: format!("{mode:?} is neither \"onsite\" nor \"online\""),
+                })
+            }
+        };
         Ok(Settings {
+            online,
             listen,
             database_url,
+            database,
             public_url: env("PASSGATE_PUBLIC_URL").or(f.public_url),
-            system_name: env("PASSGATE_SYSTEM_NAME")
-                .or(f.system_name)
-                .unwrap_or_else(|| "passgate".to_owned()),
+            system_name,
             request_timeout: Duration::from_secs(request_timeout_secs),
             trusted_proxy_header: env("PASSGATE_TRUSTED_PROXY_HEADER")
                 .or(f.trusted_proxy_header)
                 .map(|h| h.to_ascii_lowercase()),
+            breach_index: env("PASSGATE_BREACH_INDEX")
+                .or(f.breach.index)
+                .map(std::path::PathBuf::from),
             core,
         })
     }
+}
+
+/// The password policy: file values, overridden by `PASSGATE_POLICY_*` (and the older
+/// `PASSGATE_PASSWORD_{MIN,MAX}_LENGTH`), validated against the documented bounds.
+fn policy_config(
+    f: &PolicyFile,
+    breach: &BreachFile,
+    defaults: &PolicyConfig,
+    system_name: &str,
+) -> Result<PolicyConfig, ConfigError> {
+    let d = defaults;
+    let count = |name: &'static str, file: Option<usize>, default: usize| {
+        env_parse::<usize>(name).map(|v| v.or(file).unwrap_or(default))
+    };
+    let context_words = match env("PASSGATE_POLICY_CONTEXT_WORDS") {
+        Some(list) => list
+            .split(',')
+            .map(|w| w.trim().to_owned())
+            .filter(|w| !w.is_empty())
+            .collect(),
+        None => f.context_words.clone().unwrap_or_default(),
+    };
+    let policy = PolicyConfig {
+        min_chars: count("PASSGATE_PASSWORD_MIN_LENGTH", f.min_length, d.min_chars)?,
+        max_chars: count("PASSGATE_PASSWORD_MAX_LENGTH", f.max_length, d.max_chars)?,
+        blocklist: env_parse("PASSGATE_POLICY_BLOCKLIST")?
+            .or(f.blocklist)
+            .unwrap_or(d.blocklist),
+        min_strength: env_parse("PASSGATE_POLICY_MIN_STRENGTH")?
+            .or(f.min_strength)
+            .unwrap_or(d.min_strength),
+        service_name: system_name.to_owned(),
+        context_words,
+        composition: Composition {
+            min_digits: count("PASSGATE_POLICY_MIN_DIGITS", f.min_digits, 0)?,
+            min_lowercase: count("PASSGATE_POLICY_MIN_LOWERCASE", f.min_lowercase, 0)?,
+            min_uppercase: count("PASSGATE_POLICY_MIN_UPPERCASE", f.min_uppercase, 0)?,
+            min_special: count("PASSGATE_POLICY_MIN_SPECIAL", f.min_special, 0)?,
+        },
+        history: count("PASSGATE_POLICY_HISTORY", f.history, d.history)?,
+        breach_min_count: env_parse("PASSGATE_BREACH_MIN_COUNT")?
+            .or(breach.min_count)
+            .unwrap_or(d.breach_min_count),
+    };
+    policy.validate().map_err(|message| ConfigError::Invalid {
+        name: "policy",
+        message,
+    })?;
+    Ok(policy)
 }
 
 #[cfg(test)]
@@ -322,7 +447,7 @@ mod tests {
         let s = Settings::load(Some(&path), &Overrides::default())?;
         assert_eq!(s.listen.port(), 9999);
         assert_eq!(s.core.hash.m_kib, 1024);
-        assert_eq!(s.core.min_password_chars, 12);
+        assert_eq!(s.core.policy.min_chars, 12);
         let o = Overrides {
             listen: Some("127.0.0.1:7777".into()),
             database_url: Some("sqlite://x.db".into()),
@@ -330,6 +455,20 @@ mod tests {
         let s = Settings::load(Some(&path), &o)?;
         assert_eq!(s.listen.port(), 7777);
         assert_eq!(s.database_url, "sqlite://x.db");
+        assert_eq!(s.database, passgate_store::PoolSettings::default());
+        std::fs::write(
+            &path,
+            "[database]\nmax_connections = 4\nacquire_timeout_secs = 3\nstatement_timeout_secs = 7\n",
+        )?;
+        let s = Settings::load(Some(&path), &Overrides::default())?;
+        assert_eq!(s.database.max_connections, 4);
+        assert_eq!(s.database.acquire_timeout, Duration::from_secs(3));
+        assert_eq!(s.database.statement_timeout, Duration::from_secs(7));
+        std::fs::write(&path, "[database]\nmax_connections = 0\n")?;
+        assert!(matches!(
+            Settings::load(Some(&path), &Overrides::default()),
+            Err(ConfigError::Invalid { .. })
+        ));
         std::fs::write(&path, "bogus = 1\n")?;
         assert!(matches!(
             Settings::load(Some(&path), &Overrides::default()),

@@ -1,9 +1,13 @@
 //! The passgate server and admin CLI, as a library so integration tests can start the real
 //! server in-process.
 
+pub mod admin_cmd;
 pub mod app;
 pub mod bench;
+pub mod breach;
 pub mod cli;
 pub mod config;
+pub mod db_copy;
 pub mod metrics;
+pub mod microbench;
 pub mod telemetry;

@@ -83,6 +83,25 @@ pub fn map_error(err: &CoreError, operation: &str) -> Mapped {
             "You may only change your own password.",
             "forbidden",
         ),
+        CoreError::PasswordChangeRequired => m(
+            StatusCode::FORBIDDEN,
+            "PasswordChangeRequired",
+            "The password must be changed before anything else.",
+            "forbidden",
+        ),
+        CoreError::ReauthenticationRequired => m(
+            StatusCode::FORBIDDEN,
+            "ReauthenticationRequired",
+            "Log in again, or change the password with the current one.",
+            "forbidden",
+        ),
+        // Application tokens are a SOAP notion; REST never checks them.
+        CoreError::InvalidApplicationToken => m(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "The application token is missing, unknown or revoked.",
+            "forbidden",
+        ),
         CoreError::NotFound(what) => m(
             StatusCode::NOT_FOUND,
             "NotFound",

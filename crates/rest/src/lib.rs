@@ -154,6 +154,7 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
         front_end: FrontEnd::Rest,
         client_addr: info.addr,
         user_agent: info.user_agent,
+        actor: None,
     };
     let too_large = || {
         let st = response_status(

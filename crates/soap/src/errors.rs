@@ -32,6 +32,18 @@ pub fn map_error(err: &CoreError, operation: &str) -> SoapError {
             "SoAccessDeniedException",
             "You do not have the right to perform this operation.".into(),
         ),
+        CoreError::PasswordChangeRequired => exception(
+            "SoAccessDeniedException",
+            "The password must be changed before anything else. Call ChangeOwnPassword.".into(),
+        ),
+        CoreError::ReauthenticationRequired => exception(
+            "SoAccessDeniedException",
+            "Setting your own password needs a login in the last 5 minutes. Authenticate again, or call ChangeOwnPassword with the current password.".into(),
+        ),
+        CoreError::InvalidApplicationToken => exception(
+            "InvalidApplicationTokenException",
+            "The ApplicationToken is missing, unknown or revoked.".into(),
+        ),
         CoreError::InvalidCredentials => exception(
             "SoAuthenticationException",
             "Invalid user name or password.".into(),

@@ -36,6 +36,8 @@ pub struct SoapState {
     pub system_name: String,
     /// Largest accepted request body in bytes.
     pub body_limit: usize,
+    /// Online mode: every call must carry a registered `ApplicationToken`.
+    pub online: bool,
 }
 
 /// The SOAP routes.
@@ -101,6 +103,7 @@ fn context(ext: &axum::http::Extensions) -> RequestContext {
         front_end: FrontEnd::Soap,
         client_addr: info.addr,
         user_agent: info.user_agent,
+        actor: None,
     }
 }
 
@@ -250,7 +253,19 @@ async fn soap(
             );
         }
     }
-    match ops::run(&state.core, service, &env, &ctx, &state.system_name).await {
+    let result = if state.online {
+        match state
+            .core
+            .check_app_token(env.application_token.as_deref())
+            .await
+        {
+            Ok(()) => ops::run(&state.core, service, &env, &ctx, &state.system_name).await,
+            Err(e) => Err(e),
+        }
+    } else {
+        ops::run(&state.core, service, &env, &ctx, &state.system_name).await
+    };
+    match result {
         Ok(r) => label(
             Reply::Envelope {
                 body: r.body,

@@ -5,22 +5,21 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use passgate_core::audit::{AuditEvent, AuditRecord};
+use passgate_core::credential::policy::MAX_HISTORY;
 use passgate_core::domain::{Email, TokenHash, UserId};
 use passgate_core::store::{
-    AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing, SessionRecord,
-    Store, ThrottleRow, UserLookup, UserRecord,
+    AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing,
+    SessionRecord, Store, ThrottleRow, UserChange, UserLookup, UserRecord,
 };
 use passgate_core::{CoreError, Timestamp};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{ConnectOptions, Sqlite, Transaction};
 
-use crate::rows::{db_error, SessionRow, UserRow};
-
-const USER_COLUMNS: &str = "id, associate_id, username, email, full_name, role, locked_until, \
-     password_hash, password_changed_at, credential_version, must_change_password, created_at";
+use crate::rows::sqlite_rows::{self, column};
+use crate::rows::{db_error, USER_COLUMNS};
+use crate::PoolSettings;
 
 /// The SQLite store.
 #[derive(Clone)]
@@ -30,7 +29,19 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url`, e.g. `sqlite://passgate.db`.
-    pub async fn connect(url: &str) -> Result<Self, CoreError> {
+    /// Of `pool`, the connection limit and acquire timeout apply (SQLite has no statement
+    /// timeout; writers wait on the busy timeout instead).
+    pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self, CoreError> {
+        Self::connect_logging(url, pool, true).await
+    }
+
+    /// As [`SqliteStore::connect`]; `log_statements` false silences sqlx's statement log
+    /// (for whole-table reads, which are slow by design).
+    pub(crate) async fn connect_logging(
+        url: &str,
+        pool: &PoolSettings,
+        log_statements: bool,
+    ) -> Result<Self, CoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| CoreError::InvalidInput(format!("invalid SQLite URL: {e}")))?
             .create_if_missing(true)
@@ -38,12 +49,17 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let options = if log_statements {
+            options
+        } else {
+            options.disable_statement_logging()
+        };
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(pool.max_connections)
             // An embedded database has no connection to lose between uses; the default ping
             // before every acquire costs a round trip to the connection's thread per query.
             .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(pool.acquire_timeout)
             .connect_with(options)
             .await
             .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
@@ -63,8 +79,8 @@ impl SqliteStore {
         e: &AuditEvent,
     ) -> Result<(), CoreError> {
         sqlx::query(
-            "INSERT INTO audit_events (at, user_id, username, event, front_end, client_addr, reason) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit_events (at, user_id, username, event, front_end, client_addr, reason, actor) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(e.at.0)
         .bind(e.user_id.map(|u| u.to_string()))
@@ -73,61 +89,21 @@ impl SqliteStore {
         .bind(e.front_end.as_str())
         .bind(e.client_addr.as_deref())
         .bind(e.reason.as_deref())
+        .bind(e.actor.as_deref())
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;
         Ok(())
     }
 
+    /// The connection pool (for whole-database copies).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     async fn begin(&self) -> Result<Transaction<'_, Sqlite>, CoreError> {
         self.pool.begin().await.map_err(db_error)
     }
-}
-
-fn user_from_row(row: &SqliteRow) -> Result<UserRecord, CoreError> {
-    let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
-    UserRow {
-        id: row.try_get("id").map_err(get)?,
-        associate_id: row.try_get("associate_id").map_err(get)?,
-        username: row.try_get("username").map_err(get)?,
-        email: row.try_get("email").map_err(get)?,
-        full_name: row.try_get("full_name").map_err(get)?,
-        role: row.try_get("role").map_err(get)?,
-        locked_until: row.try_get("locked_until").map_err(get)?,
-        password_hash: row.try_get("password_hash").map_err(get)?,
-        password_changed_at: row.try_get("password_changed_at").map_err(get)?,
-        credential_version: row.try_get("credential_version").map_err(get)?,
-        must_change_password: row.try_get("must_change_password").map_err(get)?,
-        created_at: row.try_get("created_at").map_err(get)?,
-    }
-    .into_record()
-}
-
-fn throttle_from_row(row: &SqliteRow) -> Result<ThrottleRow, CoreError> {
-    let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
-    let failures: i64 = row.try_get("failures").map_err(get)?;
-    Ok(ThrottleRow {
-        failures: u32::try_from(failures).unwrap_or(u32::MAX),
-        window_start: Timestamp(row.try_get("window_start").map_err(get)?),
-        blocked_until: row
-            .try_get::<Option<i64>, _>("blocked_until")
-            .map_err(get)?
-            .map(Timestamp),
-    })
-}
-
-fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, CoreError> {
-    let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
-    SessionRow {
-        id: row.try_get("id").map_err(get)?,
-        user_id: row.try_get("user_id").map_err(get)?,
-        kind: row.try_get("kind").map_err(get)?,
-        created_at: row.try_get("created_at").map_err(get)?,
-        last_seen_at: row.try_get("last_seen_at").map_err(get)?,
-        expires_at: row.try_get("expires_at").map_err(get)?,
-        revoked_at: row.try_get("revoked_at").map_err(get)?,
-    }
-    .into_record()
 }
 
 #[async_trait]
@@ -163,7 +139,7 @@ impl Store for SqliteStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-        let record = user_from_row(&row)?;
+        let record = sqlite_rows::user(&row)?;
         Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(record)
@@ -182,17 +158,19 @@ impl Store for SqliteStore {
             _ => q.bind(value),
         };
         let row = q.fetch_optional(&self.pool).await.map_err(db_error)?;
-        row.as_ref().map(user_from_row).transpose()
+        row.as_ref().map(sqlite_rows::user).transpose()
     }
 
     async fn find_users_by_email(&self, email: &Email) -> Result<Vec<UserRecord>, CoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_folded = ? LIMIT 2");
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email_folded = ? ORDER BY associate_id LIMIT 2"
+        );
         let rows = sqlx::query(&sql)
             .bind(email.folded())
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        rows.iter().map(user_from_row).collect()
+        rows.iter().map(sqlite_rows::user).collect()
     }
 
     async fn list_users(&self) -> Result<Vec<UserRecord>, CoreError> {
@@ -201,7 +179,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_error)?;
-        rows.iter().map(user_from_row).collect()
+        rows.iter().map(sqlite_rows::user).collect()
     }
 
     async fn rehash_password(
@@ -246,11 +224,12 @@ impl Store for SqliteStore {
         .map_err(db_error)?;
         let swapped = sqlx::query(
             "UPDATE users SET password_hash = ?, password_changed_at = ?, \
-             credential_version = credential_version + 1, must_change_password = 0 \
+             credential_version = credential_version + 1, must_change_password = ? \
              WHERE id = ? AND credential_version = ?",
         )
         .bind(&c.new_hash)
         .bind(c.at.0)
+        .bind(c.must_change)
         .bind(&user_id)
         .bind(c.expected_version)
         .execute(&mut *tx)
@@ -272,9 +251,158 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        sqlx::query(
+            "DELETE FROM password_history WHERE user_id = ? AND rowid NOT IN \
+             (SELECT rowid FROM password_history WHERE user_id = ? \
+              ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+        )
+        .bind(&user_id)
+        .bind(&user_id)
+        .bind(MAX_HISTORY as i64)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         Self::insert_audit(&mut tx, &c.audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
+    }
+
+    async fn change_user(
+        &self,
+        change: &UserChange,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError> {
+        let mut tx = self.begin().await?;
+        let found = match change {
+            UserChange::Rename(id, name) => {
+                sqlx::query("UPDATE users SET username = ?, username_folded = ? WHERE id = ?")
+                    .bind(name.as_str())
+                    .bind(name.folded())
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+            }
+            UserChange::Expire(id, at) => {
+                let r = sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = ?")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await;
+                if matches!(&r, Ok(done) if done.rows_affected() == 1) {
+                    sqlx::query(
+                        "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                    )
+                    .bind(at.0)
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                }
+                r
+            }
+            UserChange::Delete(id) => {
+                sqlx::query("DELETE FROM users WHERE id = ?")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+            }
+        }
+        .map_err(db_error)?
+        .rows_affected()
+            == 1;
+        if !found {
+            tx.rollback().await.map_err(db_error)?;
+            return Ok(false);
+        }
+        Self::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn insert_app_token(
+        &self,
+        t: &AppTokenRecord,
+        audit: &AuditEvent,
+    ) -> Result<(), CoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO app_tokens (name, token_sha256, created_at, revoked_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&t.name)
+        .bind(t.token_hash.as_str())
+        .bind(t.created_at.0)
+        .bind(t.revoked_at.map(|r| r.0))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        Self::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn find_app_token(&self, hash: &TokenHash) -> Result<Option<AppTokenRecord>, CoreError> {
+        sqlx::query(
+            "SELECT name, token_sha256, created_at, revoked_at FROM app_tokens WHERE token_sha256 = ?",
+        )
+        .bind(hash.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?
+        .map(|r| sqlite_rows::app_token(&r))
+        .transpose()
+    }
+
+    async fn list_app_tokens(&self) -> Result<Vec<AppTokenRecord>, CoreError> {
+        sqlx::query(
+            "SELECT name, token_sha256, created_at, revoked_at FROM app_tokens ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(sqlite_rows::app_token)
+        .collect()
+    }
+
+    async fn revoke_app_token(
+        &self,
+        name: &str,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError> {
+        let mut tx = self.begin().await?;
+        let found = sqlx::query(
+            "UPDATE app_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+        )
+        .bind(at.0)
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected()
+            == 1;
+        if !found {
+            tx.rollback().await.map_err(db_error)?;
+            return Ok(false);
+        }
+        Self::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn password_history(
+        &self,
+        user_id: UserId,
+        limit: usize,
+    ) -> Result<Vec<String>, CoreError> {
+        let limit = i64::try_from(limit.min(MAX_HISTORY)).unwrap_or(0);
+        sqlx::query_scalar(
+            "SELECT password_hash FROM password_history WHERE user_id = ? \
+             ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        )
+        .bind(user_id.to_string())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)
     }
 
     async fn insert_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<(), CoreError> {
@@ -312,7 +440,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?;
-        row.as_ref().map(session_from_row).transpose()
+        row.as_ref().map(sqlite_rows::session).transpose()
     }
 
     async fn touch_session(
@@ -371,7 +499,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
             if let Some(r) = row {
-                out.push((key.clone(), throttle_from_row(&r)?));
+                out.push((key.clone(), sqlite_rows::throttle(&r)?));
             }
         }
         Ok(out)
@@ -398,7 +526,7 @@ impl Store for SqliteStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db_error)?;
-        let new = next(throttle_from_row(&row)?);
+        let new = next(sqlite_rows::throttle(&row)?);
         sqlx::query(
             "UPDATE throttle SET failures = ?, window_start = ?, blocked_until = ? WHERE key = ?",
         )
@@ -478,13 +606,12 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
         rows.iter()
             .map(|r| {
                 Ok(SessionListing {
-                    session: session_from_row(r)?,
-                    username: r.try_get("username").map_err(get)?,
-                    client_addr: r.try_get("client_addr").map_err(get)?,
+                    session: sqlite_rows::session(r)?,
+                    username: column(r, "username")?,
+                    client_addr: column(r, "client_addr")?,
                 })
             })
             .collect()
@@ -525,7 +652,7 @@ impl Store for SqliteStore {
 
     async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditRecord>, CoreError> {
         let rows = sqlx::query(
-            "SELECT id, at, user_id, username, event, front_end, client_addr, reason FROM ( \
+            "SELECT id, at, user_id, username, event, front_end, client_addr, reason, actor FROM ( \
                SELECT * FROM audit_events \
                WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR at >= ?) \
                ORDER BY id DESC LIMIT ?) ORDER BY id",
@@ -538,20 +665,6 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        let get = |e: sqlx::Error| CoreError::Storage(e.to_string());
-        rows.iter()
-            .map(|r| {
-                Ok(AuditRecord {
-                    id: r.try_get("id").map_err(get)?,
-                    at: Timestamp(r.try_get("at").map_err(get)?).to_rfc3339(),
-                    user_id: r.try_get("user_id").map_err(get)?,
-                    username: r.try_get("username").map_err(get)?,
-                    event: r.try_get("event").map_err(get)?,
-                    front_end: r.try_get("front_end").map_err(get)?,
-                    client_addr: r.try_get("client_addr").map_err(get)?,
-                    reason: r.try_get("reason").map_err(get)?,
-                })
-            })
-            .collect()
+        rows.iter().map(sqlite_rows::audit).collect()
     }
 }

@@ -1,7 +1,11 @@
-//! Credential mechanics: Argon2id hashing and the bounded pool it runs on.
+//! Credential mechanics: Argon2id hashing and the bounded pool it runs on, the password
+//! policy, and the breached-password index.
 
+pub mod breach;
 mod hasher;
+pub mod policy;
 mod pool;
 
 pub use hasher::{Argon2Worker, HashParams};
+pub use policy::{nfkc, PasswordPolicy, PolicyConfig, PolicySubject};
 pub use pool::HashPool;

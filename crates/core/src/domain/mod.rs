@@ -6,6 +6,6 @@ mod token;
 mod user;
 
 pub use ids::{AssociateId, UserId};
-pub use password::Password;
+pub use password::{Password, MAX_PASSWORD_BYTES};
 pub use token::{SessionKind, SessionToken, TokenHash};
 pub use user::{Email, FullName, Role, Username};

@@ -15,10 +15,23 @@ pub const MAX_PASSWORD_BYTES: usize = 4096;
 pub struct Password(SecretString);
 
 impl Password {
-    /// Wraps a password received on the wire. Empty passwords are representable (an empty
-    /// `OldPassword` has a meaning for admins); rules about content belong to the policy.
+    /// Wraps a password received on the wire, normalised to Unicode NFKC so that equivalent
+    /// forms (full-width letters, ligatures, composed or decomposed accents) are one password
+    /// for the policy, for hashing and for verification. Empty passwords are representable (an
+    /// empty `OldPassword` has a meaning for admins); rules about content belong to the policy.
     pub fn new(s: impl Into<String>) -> Self {
-        Password(SecretString::from(s.into()))
+        let mut raw: String = s.into();
+        let normalized = match crate::credential::nfkc(&raw) {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(n) => Some(n),
+        };
+        match normalized {
+            Some(n) => {
+                zeroize::Zeroize::zeroize(&mut raw);
+                Password(SecretString::from(n))
+            }
+            None => Password(SecretString::from(raw)),
+        }
     }
 
     /// The secret text. Call sites are few and reviewed: hashing, verification, policy.
@@ -52,5 +65,11 @@ mod tests {
         let p = Password::new("hunter2-very-secret");
         assert!(!format!("{p:?}").contains("hunter2"));
         assert_eq!(p.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn equivalent_forms_are_one_password() {
+        assert_eq!(Password::new("ｈｕｎｔｅｒ２").expose(), "hunter2");
+        assert_eq!(Password::new("caf\u{65}\u{301}").expose(), "caf\u{e9}");
     }
 }

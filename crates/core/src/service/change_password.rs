@@ -1,11 +1,23 @@
 //! Changing one's own password: verify the current one, check the new one, compare-and-swap.
 
 use crate::audit::AuditKind;
+use crate::credential::policy::{reused_failure, same_as_current_failure};
 use crate::domain::{Password, Role, UserId};
+use crate::error::PolicyFailure;
 use crate::store::{PasswordChange, UserLookup, UserRecord};
 use crate::{Core, CoreError, RequestContext};
 
-use super::Principal;
+use super::{password_rules, Principal};
+
+/// What the hashing job found.
+enum Verdict {
+    /// The presented current password is wrong.
+    WrongCurrent,
+    /// The new password matches one in the user's history.
+    Reused,
+    /// The new password's hash.
+    Hashed(String),
+}
 
 /// The business outcome of a change request that was well-formed and authorised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +64,7 @@ impl Core {
                 if principal.user.role != Role::Admin {
                     return Err(CoreError::AccessDenied);
                 }
+                self.require_full_session(principal)?;
                 let target = self
                     .store
                     .find_user(UserLookup::Id(id))
@@ -62,7 +75,7 @@ impl Core {
         }
     }
 
-    async fn change_password_of(
+    pub(super) async fn change_password_of(
         &self,
         ctx: &RequestContext,
         user: &UserRecord,
@@ -71,18 +84,14 @@ impl Core {
         new: Password,
     ) -> Result<ChangeOutcome, CoreError> {
         self.check_hashing_room()?;
-        let failures = self.policy.check(&new);
+        let mut failures = self
+            .evaluate_new_password(&new, password_rules::subject_of(user))
+            .await?;
+        if new.expose() == old.expose() {
+            failures.push(same_as_current_failure());
+        }
         if !failures.is_empty() {
-            let codes: Vec<&str> = failures.iter().map(|f| f.code).collect();
-            let event = self.event(
-                ctx,
-                AuditKind::PasswordChangeFailed,
-                Some(user.id),
-                Some(user.username.as_str()),
-                Some(format!("policy:{}", codes.join(","))),
-            );
-            self.audit_alone(event).await?;
-            return Err(CoreError::PolicyViolation(failures));
+            return Err(self.refuse_by_policy(ctx, user, failures).await?);
         }
         let subject = super::throttle::Subject {
             login: user.username.as_str(),
@@ -90,28 +99,41 @@ impl Core {
         };
         // The current-password check is a password guess like a login: same throttle.
         self.throttle_check(ctx, &subject).await?;
+        let history = self.forbidden_history(user).await?;
         let stored = user.password_hash.clone();
-        let new_hash = self
+        let verdict = self
             .pool
-            .run(move |w| -> Result<Option<String>, CoreError> {
-                if w.verify(old.expose(), &stored)? {
-                    w.hash(new.expose()).map(Some)
-                } else {
-                    Ok(None)
+            .run(move |w| -> Result<Verdict, CoreError> {
+                if !w.verify(old.expose(), &stored)? {
+                    return Ok(Verdict::WrongCurrent);
                 }
+                for previous in &history {
+                    if w.verify(new.expose(), previous)? {
+                        return Ok(Verdict::Reused);
+                    }
+                }
+                w.hash(new.expose()).map(Verdict::Hashed)
             })
             .await??;
-        let Some(new_hash) = new_hash else {
-            let event = self.event(
-                ctx,
-                AuditKind::PasswordChangeFailed,
-                Some(user.id),
-                Some(user.username.as_str()),
-                Some("bad_current_password".into()),
-            );
-            self.audit_alone(event).await?;
-            self.throttle_failure(ctx, &subject).await?;
-            return Ok(ChangeOutcome::WrongPassword);
+        let new_hash = match verdict {
+            Verdict::Hashed(h) => h,
+            Verdict::Reused => {
+                self.throttle_success(user.username.as_str()).await?;
+                let failure = reused_failure(self.policy.config().history);
+                return Err(self.refuse_by_policy(ctx, user, vec![failure]).await?);
+            }
+            Verdict::WrongCurrent => {
+                let event = self.event(
+                    ctx,
+                    AuditKind::PasswordChangeFailed,
+                    Some(user.id),
+                    Some(user.username.as_str()),
+                    Some("bad_current_password".into()),
+                );
+                self.audit_alone(event).await?;
+                self.throttle_failure(ctx, &subject).await?;
+                return Ok(ChangeOutcome::WrongPassword);
+            }
         };
         self.throttle_success(user.username.as_str()).await?;
         let audit = self.event(
@@ -127,6 +149,7 @@ impl Core {
             new_hash,
             at: audit.at,
             keep_session,
+            must_change: false,
             audit,
         };
         if self.store.commit_password_change(&change).await? {
@@ -143,5 +166,24 @@ impl Core {
             self.audit_alone(event).await?;
             Ok(ChangeOutcome::WrongPassword)
         }
+    }
+
+    /// Audits a policy refusal for `user` and returns the error to answer with.
+    pub(super) async fn refuse_by_policy(
+        &self,
+        ctx: &RequestContext,
+        user: &UserRecord,
+        failures: Vec<PolicyFailure>,
+    ) -> Result<CoreError, CoreError> {
+        let codes: Vec<&str> = failures.iter().map(|f| f.code).collect();
+        let event = self.event(
+            ctx,
+            AuditKind::PasswordChangeFailed,
+            Some(user.id),
+            Some(user.username.as_str()),
+            Some(format!("policy:{}", codes.join(","))),
+        );
+        self.audit_alone(event).await?;
+        Ok(CoreError::PolicyViolation(failures))
     }
 }

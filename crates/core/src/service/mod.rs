@@ -1,9 +1,11 @@
 //! Use cases shared by every front end. Front ends call these and nothing below them.
 
 mod admin;
+mod admin_passwords;
+mod app_tokens;
 mod authenticate;
 mod change_password;
-mod policy;
+mod password_rules;
 mod sessions;
 mod throttle;
 mod users;
@@ -13,15 +15,17 @@ use std::sync::Arc;
 use crate::audit::{AuditEvent, AuditKind, FrontEnd};
 use crate::clock::Clock;
 use crate::config::CoreConfig;
-use crate::credential::HashPool;
+use crate::credential::breach::BreachIndex;
+use crate::credential::{HashPool, PasswordPolicy};
 use crate::domain::{Password, UserId};
 use crate::metrics::CoreMetrics;
 use crate::store::Store;
 use crate::CoreError;
 
+pub use admin_passwords::{UserRef, RECENT_LOGIN};
+pub use app_tokens::AppTokenIssued;
 pub use authenticate::Login;
 pub use change_password::ChangeOutcome;
-pub use policy::PasswordPolicy;
 pub use sessions::Principal;
 pub use users::NewUserInput;
 
@@ -34,6 +38,9 @@ pub struct RequestContext {
     pub client_addr: Option<String>,
     /// Client user agent, truncated.
     pub user_agent: Option<String>,
+    /// Who is acting when it is not the user concerned (`cli:<os user>` for the command line;
+    /// administrators acting over SOAP are recorded by the core itself).
+    pub actor: Option<String>,
 }
 
 impl RequestContext {
@@ -43,6 +50,7 @@ impl RequestContext {
             front_end,
             client_addr: None,
             user_agent: None,
+            actor: None,
         }
     }
 }
@@ -54,6 +62,7 @@ pub struct Core {
     clock: Arc<dyn Clock>,
     config: CoreConfig,
     policy: PasswordPolicy,
+    breach: Option<Arc<BreachIndex>>,
     metrics: Arc<CoreMetrics>,
     /// Hash of a random password with the current parameters: unknown users are verified
     /// against it so they cost exactly what a known user costs.
@@ -77,16 +86,28 @@ impl Core {
         let random = crate::domain::SessionToken::generate();
         let secret = random.expose().to_owned();
         let dummy_hash: Arc<str> = pool.run(move |w| w.hash(&secret)).await??.into();
-        let policy = PasswordPolicy::from_config(&config);
+        let policy = PasswordPolicy::new(config.policy.clone());
         Ok(Core {
             store,
             pool,
             clock,
             config,
             policy,
+            breach: None,
             metrics,
             dummy_hash,
         })
+    }
+
+    /// Checks new passwords against `index` too (the offline breached-password corpus).
+    pub fn with_breach_index(mut self, index: Arc<BreachIndex>) -> Self {
+        self.breach = Some(index);
+        self
+    }
+
+    /// The breached-password index in use, if any.
+    pub fn breach_index(&self) -> Option<&Arc<BreachIndex>> {
+        self.breach.as_ref()
     }
 
     /// The store (for administrative reads).
@@ -147,6 +168,7 @@ impl Core {
             front_end: ctx.front_end,
             client_addr: ctx.client_addr.clone(),
             reason,
+            actor: ctx.actor.clone(),
         }
     }
 

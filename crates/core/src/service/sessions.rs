@@ -14,6 +14,8 @@ pub struct Principal {
     pub kind: SessionKind,
     /// The user, as stored when the session was resolved.
     pub user: UserRecord,
+    /// When the session was created, i.e. when the user last proved their password.
+    pub authenticated_at: crate::Timestamp,
 }
 
 impl Core {
@@ -84,6 +86,7 @@ impl Core {
             session_id: session.id,
             kind: session.kind,
             user,
+            authenticated_at: session.created_at,
         })
     }
 

@@ -27,7 +27,12 @@ impl Core {
         ctx: &RequestContext,
         input: NewUserInput,
     ) -> Result<UserRecord, CoreError> {
-        let failures = self.policy.check(&input.password);
+        let subject = crate::credential::PolicySubject {
+            username: Some(input.username.as_str()),
+            email: input.email.as_ref().map(|e| e.as_str()),
+            full_name: input.full_name.as_ref().map(|n| n.as_str()),
+        };
+        let failures = self.evaluate_new_password(&input.password, subject).await?;
         if !failures.is_empty() {
             return Err(CoreError::PolicyViolation(failures));
         }

@@ -73,7 +73,11 @@ impl ChangeFlow {
 
 impl Flow for ChangeFlow {
     fn next(&mut self) -> Req {
-        let new = crate::cli::generate_password(NEW_PASSWORD_CHARS);
+        let new =
+            passgate_core::credential::policy::generate(&passgate_core::credential::PolicyConfig {
+                min_chars: NEW_PASSWORD_CHARS,
+                ..Default::default()
+            });
         let req = protocol::change(self.api, &self.token, &self.current, &new);
         self.pending = Some(new);
         req

@@ -44,6 +44,10 @@ pub enum Scenario {
     Attack,
     /// Many idle keep-alive connections: the server's memory.
     IdleConnections,
+    /// The password policy check (no hashing, no server), per input length.
+    Policy,
+    /// Breached-password index lookups on a generated corpus (no server).
+    Breach,
 }
 
 impl Scenario {
@@ -57,6 +61,8 @@ impl Scenario {
             Scenario::Overload => "overload",
             Scenario::Attack => "attack",
             Scenario::IdleConnections => "idle-connections",
+            Scenario::Policy => "policy",
+            Scenario::Breach => "breach",
         }
     }
 
@@ -67,11 +73,15 @@ impl Scenario {
             Scenario::Attack => cores,
             Scenario::Reject => 32,
             Scenario::IdleConnections => 1000,
+            Scenario::Policy | Scenario::Breach => 1,
         }
     }
 
     fn needs_users(self) -> bool {
-        !matches!(self, Scenario::Reject | Scenario::IdleConnections)
+        !matches!(
+            self,
+            Scenario::Reject | Scenario::IdleConnections | Scenario::Policy | Scenario::Breach
+        )
     }
 }
 
@@ -99,6 +109,9 @@ pub struct BenchArgs {
     /// With --url: the server's process id, to report its memory.
     #[arg(long, requires = "url")]
     pub server_pid: Option<u32>,
+    /// `breach`: entries in the generated Pwned Passwords corpus.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub entries: u64,
 }
 
 /// Why a benchmark could not run.
@@ -141,6 +154,14 @@ pub async fn run(
         ));
     }
     let duration = Duration::from_secs_f64(args.duration);
+    match args.scenario {
+        Scenario::Policy => return crate::microbench::report_policy(duration),
+        Scenario::Breach => {
+            return crate::microbench::report_breach(args.entries, duration)
+                .map_err(|e| BenchError::Setup(format!("breach benchmark: {e}")))
+        }
+        _ => {}
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let concurrency = args
         .concurrency
@@ -170,7 +191,7 @@ pub async fn run(
         Some(url) => (None, Endpoint::from_url(url).await?, args.server_pid),
         None => {
             run_settings.database_url =
-                format!("sqlite://{}", tmp.path().join("bench.db").display());
+                format!("sqlite://{}", tmp.path().join("bench.db").display()).into();
             // Create the schema before the server opens the file, so both agree on it.
             passgate_store::open(&run_settings.database_url).await?;
             let (server, endpoint) =
@@ -203,6 +224,11 @@ pub async fn run(
         Scenario::Overload => scenarios::overload(&ctx).await,
         Scenario::Attack => scenarios::attack(&ctx).await,
         Scenario::IdleConnections => scenarios::idle_connections(&ctx).await,
+        Scenario::Policy | Scenario::Breach => {
+            return Err(BenchError::Usage(
+                "micro-benchmarks run without a server".into(),
+            ))
+        }
     };
     let rss = match sampler {
         Some(s) => s.finish().await,

@@ -69,7 +69,12 @@ pub async fn create_users(settings: &Settings, n: usize) -> Result<Vec<BenchUser
                 .acquire_owned()
                 .await
                 .map_err(|e| BenchError::Setup(e.to_string()))?;
-            let password = crate::cli::generate_password(NEW_PASSWORD_CHARS);
+            let password = passgate_core::credential::policy::generate(
+                &passgate_core::credential::PolicyConfig {
+                    min_chars: NEW_PASSWORD_CHARS,
+                    ..Default::default()
+                },
+            );
             core.create_user(
                 &RequestContext::new(FrontEnd::Cli),
                 NewUserInput {

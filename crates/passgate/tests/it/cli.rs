@@ -5,7 +5,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::harness::TestResult;
 
-fn passgate(db: &str, args: &[&str], stdin: Option<&str>) -> std::io::Result<Output> {
+pub fn passgate(db: &str, args: &[&str], stdin: Option<&str>) -> std::io::Result<Output> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_passgate"))
         .arg("--database")
         .arg(db)
@@ -102,6 +102,22 @@ fn user_add_list_and_errors() -> TestResult {
     )?;
     assert_eq!(out.status.code(), Some(5));
     assert!(String::from_utf8(out.stderr)?.contains("too_short"));
+    // The same rules and messages as SOAP and REST: blocklist, strength, context words.
+    for (pw, code, words) in [
+        ("Password123!Password123!", "too_weak", "too easy to guess"),
+        ("sunshine!!!!!!!!", "common_password", "most commonly used"),
+        ("carol.carol.carol.1", "context_word", "user name"),
+    ] {
+        let out = passgate(
+            &db,
+            &["user", "add", "carol", "--password-stdin"],
+            Some(&format!("{pw}\n")),
+        )?;
+        assert_eq!(out.status.code(), Some(5), "{pw}");
+        let err = String::from_utf8(out.stderr)?;
+        assert!(err.contains(code) && err.contains(words), "{pw}: {err}");
+        assert!(!err.contains(pw), "the password is never echoed: {err}");
+    }
 
     // Bad input: exit 2.
     let out = passgate(
@@ -188,5 +204,179 @@ fn lock_sessions_and_audit_commands() -> TestResult {
         .ok_or("array")?
         .iter()
         .all(|r| r["front_end"] == "cli"));
+    Ok(())
+}
+
+/// Runs the CLI and parses its stdout as one JSON value (asserting success).
+fn json_of(
+    db: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let out = passgate(db, args, stdin)?;
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// Runs the CLI expecting failure with `code`; returns stderr.
+fn fails(
+    db: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+    code: i32,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let out = passgate(db, args, stdin)?;
+    let err = String::from_utf8(out.stderr)?;
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    Ok(err)
+}
+
+#[test]
+fn user_management_commands() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = format!("sqlite://{}", dir.path().join("admin.db").display());
+    let pw = "correct horse battery staple\n";
+    json_of(
+        &db,
+        &["user", "add", "bob", "--password-stdin", "--json"],
+        Some(pw),
+    )?;
+    json_of(
+        &db,
+        &["user", "add", "carl", "--password-stdin", "--json"],
+        Some(pw),
+    )?;
+
+    let v = json_of(&db, &["user", "show", "BOB", "--json"], None)?;
+    assert_eq!(v["username"], "bob");
+    assert_eq!(v["mustChangePassword"], false);
+    assert_eq!(v["liveSessions"], 0);
+    assert!(v.get("passwordHash").is_none() && !v.to_string().contains("argon2"));
+    fails(&db, &["user", "show", "nobody"], None, 3)?;
+
+    // set-password: generated (shown once, must change), then a chosen one.
+    let v = json_of(&db, &["user", "set-password", "bob", "--json"], None)?;
+    let generated = v["password"].as_str().ok_or("no password")?.to_owned();
+    assert!(generated.len() >= 24);
+    assert_eq!(v["mustChangePassword"], true);
+    let v = json_of(&db, &["user", "show", "bob", "--json"], None)?;
+    assert_eq!(v["mustChangePassword"], true);
+    let v = json_of(
+        &db,
+        &[
+            "user",
+            "set-password",
+            "bob",
+            "--password-stdin",
+            "--permanent",
+            "--json",
+        ],
+        Some("bob's permanent passphrase\n"),
+    )?;
+    assert!(
+        v.get("password").is_none(),
+        "a chosen password is never echoed"
+    );
+    assert_eq!(v["mustChangePassword"], false);
+    let err = fails(
+        &db,
+        &["user", "set-password", "bob", "--password-stdin"],
+        Some("bob\n"),
+        5,
+    )?;
+    assert!(
+        err.contains("too_short") && err.contains("context_word"),
+        "{err}"
+    );
+    let err = fails(
+        &db,
+        &["user", "set-password", "bob", "--password-stdin"],
+        Some("bob's permanent passphrase\n"),
+        5,
+    )?;
+    assert!(err.contains("same_as_current"), "{err}");
+    fails(&db, &["user", "set-password", "nobody"], None, 3)?;
+
+    // expire.
+    let v = json_of(&db, &["user", "expire", "bob", "--json"], None)?;
+    assert_eq!(v["mustChangePassword"], true);
+    fails(&db, &["user", "expire", "nobody"], None, 3)?;
+
+    // rename: taken names conflict, bad names are usage errors.
+    let v = json_of(&db, &["user", "rename", "bob", "robert", "--json"], None)?;
+    assert_eq!(v["username"], "robert");
+    fails(&db, &["user", "rename", "robert", "CARL"], None, 4)?;
+    fails(&db, &["user", "rename", "robert", "   "], None, 2)?;
+    fails(&db, &["user", "show", "bob"], None, 3)?;
+
+    // lock/unlock with JSON.
+    let v = json_of(&db, &["user", "lock", "robert", "--json"], None)?;
+    assert!(v["lockedUntil"].is_string());
+    let v = json_of(&db, &["user", "unlock", "robert", "--json"], None)?;
+    assert!(v["lockedUntil"].is_null());
+
+    // delete: refuses without --yes when stdin is not a terminal.
+    let err = fails(&db, &["user", "delete", "robert"], None, 2)?;
+    assert!(err.contains("--yes"), "{err}");
+    json_of(&db, &["user", "show", "robert", "--json"], None)?;
+    let v = json_of(&db, &["user", "delete", "robert", "--yes", "--json"], None)?;
+    assert_eq!(v["deleted"], "robert");
+    fails(&db, &["user", "show", "robert"], None, 3)?;
+    fails(&db, &["user", "delete", "robert", "--yes"], None, 3)?;
+
+    // Every change is audited with the CLI actor.
+    let rows = json_of(&db, &["audit", "--json"], None)?;
+    let rows = rows.as_array().ok_or("not an array")?;
+    for event in [
+        "password_set",
+        "password_expired",
+        "user_renamed",
+        "user_deleted",
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r["event"] == event)
+            .ok_or(format!("no {event} row"))?;
+        assert!(
+            row["actor"].as_str().is_some_and(|a| a.starts_with("cli:")),
+            "{row}"
+        );
+    }
+    let text = serde_json::to_string(rows)?;
+    assert!(!text.contains(&generated), "no password in the audit trail");
+    Ok(())
+}
+
+#[test]
+fn app_token_commands() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = format!("sqlite://{}", dir.path().join("tokens.db").display());
+    let v = json_of(&db, &["app-token", "add", "crm-app", "--json"], None)?;
+    let token = v["token"].as_str().ok_or("no token")?.to_owned();
+    assert!(token.starts_with("pgat_") && token.len() == 48, "{token}");
+    fails(&db, &["app-token", "add", "crm-app"], None, 4)?;
+    fails(&db, &["app-token", "add", "bad name!"], None, 2)?;
+    let list = json_of(&db, &["app-token", "list", "--json"], None)?;
+    assert_eq!(list[0]["name"], "crm-app");
+    assert!(list[0]["revokedAt"].is_null());
+    assert!(
+        !list.to_string().contains(&token),
+        "tokens are never listed"
+    );
+    fails(&db, &["app-token", "revoke", "crm-app"], None, 2)?;
+    let v = json_of(
+        &db,
+        &["app-token", "revoke", "crm-app", "--yes", "--json"],
+        None,
+    )?;
+    assert_eq!(v["revoked"], "crm-app");
+    let list = json_of(&db, &["app-token", "list", "--json"], None)?;
+    assert!(list[0]["revokedAt"].is_string());
+    fails(&db, &["app-token", "revoke", "crm-app", "--yes"], None, 3)?;
     Ok(())
 }

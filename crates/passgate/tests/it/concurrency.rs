@@ -4,7 +4,6 @@ use crate::harness::*;
 
 const OLD: &str = "correct horse battery staple";
 
-#[tokio::test]
 async fn two_concurrent_changes_exactly_one_wins() -> TestResult {
     let s = TestServer::start().await?;
     for round in 0..5 {
@@ -34,3 +33,4 @@ async fn two_concurrent_changes_exactly_one_wins() -> TestResult {
     }
     Ok(())
 }
+both_backends!(two_concurrent_changes_exactly_one_wins);

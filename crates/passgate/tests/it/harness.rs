@@ -1,5 +1,10 @@
-//! Test harness: a real passgate server on 127.0.0.1:0 with a temporary SQLite database,
-//! a manual clock, and every log line captured at trace level for the secrets test.
+//! Test harness: a real passgate server on 127.0.0.1:0 with a temporary database, a manual
+//! clock, and every log line captured at trace level for the secrets test.
+//!
+//! The database is a temporary SQLite file, or a fresh PostgreSQL database (see
+//! `passgate_store::testing`) when the test runs on that backend: tests declared with
+//! [`both_backends!`] run once on each, and `PASSGATE_TEST_BACKEND=postgres` runs every
+//! other test on PostgreSQL too.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -13,6 +18,7 @@ use passgate_core::domain::{Email, Password, Role, Username};
 use passgate_core::service::NewUserInput;
 use passgate_core::store::UserRecord;
 use passgate_core::{Core, ManualClock, RequestContext, Timestamp};
+use passgate_store::testing::TestDatabase;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -61,16 +67,77 @@ fn init_logging() {
     });
 }
 
+/// The database backend of a test server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `PASSGATE_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+tokio::task_local! {
+    /// The backend chosen by [`on_backend`] for the servers a test starts.
+    static BACKEND: Backend;
+}
+
+/// The backend for servers started now: the test's choice, else `PASSGATE_TEST_BACKEND`
+/// (`postgres` or `sqlite`), else SQLite.
+fn current_backend() -> Backend {
+    BACKEND.try_with(|b| *b).unwrap_or_else(|_| {
+        match std::env::var("PASSGATE_TEST_BACKEND").as_deref() {
+            Ok("postgres") => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    })
+}
+
+/// Runs a test body with every server it starts on `backend`. On PostgreSQL without
+/// `PASSGATE_TEST_POSTGRES_URL` the test is skipped with a notice (outside CI) or fails
+/// (under `CI=true`).
+pub async fn on_backend(
+    backend: Backend,
+    body: impl std::future::Future<Output = TestResult>,
+) -> TestResult {
+    if backend == Backend::Postgres && !passgate_store::testing::postgres_configured()? {
+        return Ok(());
+    }
+    BACKEND.scope(backend, body).await
+}
+
+/// Runs the end-to-end test body `NAME` (a plain `async fn NAME() -> TestResult`) once per
+/// backend, as the tests `NAME::sqlite` and `NAME::postgres`; the body starts servers as
+/// usual and the harness picks the database.
+macro_rules! both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() -> crate::harness::TestResult {
+                crate::harness::on_backend(crate::harness::Backend::Sqlite, super::$name()).await
+            }
+
+            #[tokio::test]
+            async fn postgres() -> crate::harness::TestResult {
+                crate::harness::on_backend(crate::harness::Backend::Postgres, super::$name()).await
+            }
+        }
+    };
+}
+
 /// A running server.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub core: Arc<Core>,
     pub clock: Arc<ManualClock>,
     pub http: reqwest::Client,
-    /// SQLite URL of the server's database (tests may break it on purpose).
+    /// URL of the server's database (tests may break it on purpose).
     pub db_url: String,
+    /// Which backend the database is.
+    pub backend: Backend,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL database, dropped after the server stopped (fields drop after `drop`).
+    _pg: Option<TestDatabase>,
 }
 
 /// Cheap Argon2id parameters for tests that do not measure hashing.
@@ -94,11 +161,21 @@ impl TestServer {
     ) -> Result<Self, Box<dyn std::error::Error>> {
         init_logging();
         let dir = tempfile::tempdir()?;
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let backend = current_backend();
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(TestDatabase::create().await?.ok_or(
+                "the PostgreSQL backend was chosen but PASSGATE_TEST_POSTGRES_URL is not set",
+            )?),
+        };
+        let url = match &pg {
+            Some(db) => db.url().to_owned(),
+            None => format!("sqlite://{}", dir.path().join("test.db").display()),
+        };
         let mut settings = Settings::load(
             None,
             &Overrides {
-                database_url: Some(url.clone()),
+                database_url: Some(url.clone().into()),
                 listen: Some("127.0.0.1:0".into()),
             },
         )?;
@@ -120,8 +197,10 @@ impl TestServer {
                 .timeout(Duration::from_secs(60))
                 .build()?,
             db_url: url,
+            backend,
             shutdown: Some(tx),
             _dir: dir,
+            _pg: pg,
         })
     }
 
@@ -135,6 +214,24 @@ impl TestServer {
         name: &str,
         password: &str,
     ) -> Result<UserRecord, Box<dyn std::error::Error>> {
+        self.add_user_with_role(name, password, Role::User).await
+    }
+
+    /// Creates an administrator directly through the core.
+    pub async fn add_admin(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<UserRecord, Box<dyn std::error::Error>> {
+        self.add_user_with_role(name, password, Role::Admin).await
+    }
+
+    async fn add_user_with_role(
+        &self,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<UserRecord, Box<dyn std::error::Error>> {
         Ok(self
             .core
             .create_user(
@@ -143,7 +240,7 @@ impl TestServer {
                     username: Username::parse(name)?,
                     email: Some(Email::parse(&format!("{name}@example.com"))?),
                     full_name: None,
-                    role: Role::User,
+                    role,
                     password: Password::new(password),
                 },
             )
@@ -213,9 +310,18 @@ impl TestServer {
     /// Runs one SQL statement on the server's database from outside (to simulate failures).
     pub async fn sql(&self, statement: &str) -> Result<(), Box<dyn std::error::Error>> {
         use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&self.db_url).await?;
-        sqlx::query(statement).execute(&mut conn).await?;
-        conn.close().await?;
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.db_url).await?;
+                sqlx::query(statement).execute(&mut conn).await?;
+                conn.close().await?;
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.db_url).await?;
+                sqlx::query(statement).execute(&mut conn).await?;
+                conn.close().await?;
+            }
+        }
         Ok(())
     }
 
@@ -321,4 +427,28 @@ pub fn first_text(xml: &str, name: &str) -> Option<String> {
 pub fn envelope_ns(xml: &str) -> Option<String> {
     let doc = roxmltree::Document::parse(xml).ok()?;
     doc.root_element().tag_name().namespace().map(str::to_owned)
+}
+
+/// A SOAP 1.2 User.svc call of `op` with the ticket in `Header`; `params` is the XML of the
+/// operation's parameters (already escaped), in WSDL order.
+pub fn user_op_envelope(ticket: &str, op: &str, params: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{SOAP12}"><s:Header><Credentials xmlns="{TNS}"><Ticket>{}</Ticket></Credentials></s:Header><s:Body><{op} xmlns="{TNS}">{params}</{op}></s:Body></s:Envelope>"#,
+        esc(ticket)
+    )
+}
+
+/// Every text of element `name` in document order (e.g. each `Key` of `Parameters`).
+pub fn all_texts(xml: &str, name: &str) -> Vec<String> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        let Some(j) = after.find(&close) else { break };
+        out.push(after[..j].to_owned());
+        rest = &after[j + close.len()..];
+    }
+    out
 }

@@ -48,3 +48,49 @@ async fn zeep_authenticates_and_changes_a_password() -> TestResult {
         .is_some());
     Ok(())
 }
+
+#[tokio::test]
+async fn zeep_calls_the_admin_operations() -> TestResult {
+    let Some(python) = std::env::var("PASSGATE_TEST_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+    else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI=true but PASSGATE_TEST_PYTHON is not set: the zeep interop test cannot be skipped in CI"
+        );
+        eprintln!("SKIPPED zeep admin interop test: set PASSGATE_TEST_PYTHON (bash .ci/run does)");
+        return Ok(());
+    };
+    let s = TestServer::start().await?;
+    s.add_admin("zeepadmin", "correct horse battery staple")
+        .await?;
+    let target = s.add_user("zeeptarget", "another fine passphrase").await?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/zeep_admin.py");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(format!("http://{}", s.addr))
+        .arg("zeepadmin")
+        .arg("correct horse battery staple")
+        .arg(target.associate_id.get().to_string())
+        .arg("set by zeep for the target")
+        .output()
+        .await?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "zeep admin client failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("ZEEP ADMIN OK"), "{stdout}");
+    let generated = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("GENERATED "))
+        .ok_or("no generated password")?;
+    assert!(s.login("zeeptarget", generated).await?.is_some());
+    assert_eq!(
+        s.login("zeeptarget", "set by zeep for the target").await?,
+        None
+    );
+    Ok(())
+}

@@ -1,13 +1,18 @@
 //! End-to-end tests through the real HTTP server on a random port (one test binary).
 
+#[macro_use]
 mod harness;
 
+mod admin;
 mod admission;
 mod bench;
 mod cli;
 mod concurrency;
+mod db_copy;
 mod http;
 mod interop;
+mod multinode;
+mod policy;
 mod rest;
 mod secrets;
 mod soap_errors;

@@ -21,7 +21,7 @@ pub async fn rest_login(
     Ok(v["sessionId"].as_str().ok_or("no sessionId")?.to_owned())
 }
 
-async fn put_json(
+pub async fn put_json(
     s: &TestServer,
     path: &str,
     body: serde_json::Value,
@@ -35,7 +35,6 @@ async fn put_json(
     ))
 }
 
-#[tokio::test]
 async fn json_change_password_outcomes() -> TestResult {
     let s = TestServer::start().await?;
     let alice = s.add_user("alice", OLD).await?;
@@ -104,6 +103,7 @@ async fn json_change_password_outcomes() -> TestResult {
     assert!(s.login("alice", NEW).await?.is_some());
     Ok(())
 }
+both_backends!(json_change_password_outcomes);
 
 #[tokio::test]
 async fn admin_may_change_another_users_password() -> TestResult {
@@ -627,7 +627,6 @@ async fn auth_credentials_cookies_and_logout() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
 async fn one_sessions_table_across_front_ends() -> TestResult {
     let s = TestServer::start().await?;
     s.add_user("cross", OLD).await?;
@@ -695,6 +694,7 @@ async fn one_sessions_table_across_front_ends() -> TestResult {
     assert_eq!(st, 401);
     Ok(())
 }
+both_backends!(one_sessions_table_across_front_ends);
 
 #[tokio::test]
 async fn overload_is_503_with_retry_after() -> TestResult {
@@ -778,7 +778,6 @@ async fn metadata_index_and_openapi() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
 async fn unexpected_failure_is_error_with_a_correlation_id_on_both_front_ends() -> TestResult {
     let s = TestServer::start().await?;
     s.add_user("broken", OLD).await?;
@@ -819,6 +818,7 @@ async fn unexpected_failure_is_error_with_a_correlation_id_on_both_front_ends() 
     assert!(s.login("broken", OLD).await?.is_some(), "nothing changed");
     Ok(())
 }
+both_backends!(unexpected_failure_is_error_with_a_correlation_id_on_both_front_ends);
 
 #[tokio::test]
 async fn credentials_are_never_accepted_in_a_get_url() -> TestResult {

@@ -7,7 +7,6 @@ use crate::harness::*;
 const OLD: &str = "correct horse battery staple";
 const NEW: &str = "a brand new passphrase, long";
 
-#[tokio::test]
 async fn seed_request_changes_the_password() -> TestResult {
     let s = TestServer::start().await?;
     s.add_user("alice", OLD).await?;
@@ -34,6 +33,7 @@ async fn seed_request_changes_the_password() -> TestResult {
     );
     Ok(())
 }
+both_backends!(seed_request_changes_the_password);
 
 #[tokio::test]
 async fn soap11_with_header_changes_the_password() -> TestResult {
@@ -127,7 +127,6 @@ async fn policy_rejection_uses_the_exception_channel() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
 async fn change_revokes_other_tickets_and_keeps_the_callers() -> TestResult {
     let s = TestServer::start().await?;
     s.add_user("frank", OLD).await?;
@@ -159,8 +158,8 @@ async fn change_revokes_other_tickets_and_keeps_the_callers() -> TestResult {
     );
     Ok(())
 }
+both_backends!(change_revokes_other_tickets_and_keeps_the_callers);
 
-#[tokio::test]
 async fn tickets_expire_after_idle_time_and_slide_on_use() -> TestResult {
     let s = TestServer::start().await?;
     s.add_user("gina", OLD).await?;
@@ -192,6 +191,7 @@ async fn tickets_expire_after_idle_time_and_slide_on_use() -> TestResult {
     );
     Ok(())
 }
+both_backends!(tickets_expire_after_idle_time_and_slide_on_use);
 
 #[tokio::test]
 async fn tickets_hit_the_absolute_cap() -> TestResult {
@@ -264,6 +264,7 @@ async fn rehash_on_login_when_parameters_change() -> TestResult {
         front_end: passgate_core::audit::FrontEnd::Cli,
         client_addr: None,
         reason: Some("test".into()),
+        actor: None,
     };
     assert!(
         store

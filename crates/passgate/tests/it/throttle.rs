@@ -34,7 +34,6 @@ async fn server() -> Result<TestServer, Box<dyn std::error::Error>> {
     .await
 }
 
-#[tokio::test]
 async fn account_throttle_doubles_caps_and_resets() -> TestResult {
     let s = server().await?;
     s.add_user("victim", PW).await?;
@@ -104,6 +103,7 @@ async fn account_throttle_doubles_caps_and_resets() -> TestResult {
     );
     Ok(())
 }
+both_backends!(account_throttle_doubles_caps_and_resets);
 
 #[tokio::test]
 async fn throttled_known_and_unknown_names_are_identical() -> TestResult {
@@ -154,7 +154,6 @@ async fn address_limit_trips_at_101_failures_and_spares_other_addresses() -> Tes
     Ok(())
 }
 
-#[tokio::test]
 async fn current_password_checks_are_throttled_and_rest_answers_429() -> TestResult {
     let s = server().await?;
     s.add_user("chg", PW).await?;
@@ -175,6 +174,7 @@ async fn current_password_checks_are_throttled_and_rest_answers_429() -> TestRes
     assert_eq!(s.metric(VERIFY).await?, before);
     Ok(())
 }
+both_backends!(current_password_checks_are_throttled_and_rest_answers_429);
 
 #[tokio::test]
 async fn audit_rows_for_a_throttled_flow() -> TestResult {
@@ -211,7 +211,6 @@ async fn audit_rows_for_a_throttled_flow() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
 async fn operator_lock_ends_sessions_and_looks_like_a_wrong_password() -> TestResult {
     let s = server().await?;
     s.add_user("lockme", PW).await?;
@@ -238,6 +237,7 @@ async fn operator_lock_ends_sessions_and_looks_like_a_wrong_password() -> TestRe
     assert!(first_text(&login_from(&s, "10.2.0.1", "lockme", PW).await?, "Ticket").is_some());
     Ok(())
 }
+both_backends!(operator_lock_ends_sessions_and_looks_like_a_wrong_password);
 
 async fn rest_auth(
     s: &TestServer,
@@ -280,7 +280,6 @@ async fn rest_enumeration_unknown_wrong_locked_and_throttled_are_identical() -> 
     Ok(())
 }
 
-#[tokio::test]
 async fn audit_rows_for_a_cross_front_end_change() -> TestResult {
     let s = server().await?;
     s.add_user("flow", PW).await?;
@@ -326,3 +325,4 @@ async fn audit_rows_for_a_cross_front_end_change() -> TestResult {
     );
     Ok(())
 }
+both_backends!(audit_rows_for_a_cross_front_end_change);

@@ -29,7 +29,18 @@ impl Service {
     /// Operations passgate implements on this service (the WSDL advertises exactly these).
     pub fn implemented(self) -> &'static [&'static str] {
         match self {
-            Service::User => &["ChangeOwnPassword"],
+            Service::User => &[
+                "ChangeOwnPassword",
+                "ChangePassword",
+                "ChangePasswordFromName",
+                "SetPassword",
+                "SetPasswordFromName",
+                "SetGeneratedPassword",
+                "SetGeneratedPasswordFromName",
+                "GenerateNewPasswordForExternalUser",
+                "IsPasswordValid",
+                "IsPasswordValidWithReason",
+            ],
             Service::SoPrincipal => &["AuthenticateUsernamePassword", "GetSystemInfo"],
         }
     }
@@ -54,7 +65,12 @@ pub fn failure_body(op: &str) -> String {
         "AuthenticateUsernamePassword" => format!(
             r#"<AuthenticateResponse xmlns="{TNS}"><AuthenticationSucceeded>false</AuthenticationSucceeded></AuthenticateResponse>"#
         ),
-        "ChangeOwnPassword" => {
+        "ChangeOwnPassword"
+        | "IsPasswordValid"
+        | "ChangePassword"
+        | "ChangePasswordFromName"
+        | "SetPassword"
+        | "SetPasswordFromName" => {
             format!(r#"<{op}Response xmlns="{TNS}"><Response>false</Response></{op}Response>"#)
         }
         _ => format!(r#"<{op}Response xmlns="{TNS}"/>"#),
@@ -83,6 +99,22 @@ pub async fn run(
         }
         (Service::SoPrincipal, "GetSystemInfo") => Ok(principal::get_system_info(system_name)),
         (Service::User, "ChangeOwnPassword") => user::change_own_password(core, env, ctx).await,
+        (Service::User, "ChangePassword" | "ChangePasswordFromName") => {
+            user::change_password(core, env, ctx).await
+        }
+        (Service::User, "SetPassword" | "SetPasswordFromName") => {
+            user::set_password(core, env, ctx).await
+        }
+        (
+            Service::User,
+            "SetGeneratedPassword"
+            | "SetGeneratedPasswordFromName"
+            | "GenerateNewPasswordForExternalUser",
+        ) => user::set_generated_password(core, env, ctx).await,
+        (Service::User, "IsPasswordValid") => user::is_password_valid(core, env, false).await,
+        (Service::User, "IsPasswordValidWithReason") => {
+            user::is_password_valid(core, env, true).await
+        }
         (_, other) => Err(CoreError::Internal(format!(
             "operation {other} dispatched but not implemented"
         ))),

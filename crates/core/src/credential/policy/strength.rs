@@ -1,0 +1,83 @@
+//! Strength estimate: zxcvbn (Dropbox's guess-counting estimator), fed with context words.
+
+/// zxcvbn's matching is super-linear in the input length (and its l33t matcher exponential in
+/// the number of substitutable symbols); past this many characters a password's strength is
+/// judged on its first `MAX_SCORED_CHARS` only, which bounds the cost of long input. The
+/// truncation can only make a verdict stricter: a prefix that scores strong is already beyond
+/// guessing, and the rest only adds to it.
+pub const MAX_SCORED_CHARS: usize = 32;
+
+/// A zxcvbn verdict: score 0–4 and the estimator's warning, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strength {
+    /// 0 (too guessable) to 4 (very unguessable).
+    pub score: u8,
+    /// zxcvbn's explanation ("This is a top-10 common password."), safe to show.
+    pub warning: Option<String>,
+}
+
+/// Estimates the strength of `password` given the context words the user is known by.
+pub fn estimate(password: &str, context: &[String]) -> Strength {
+    let scored: &str = match password.char_indices().nth(MAX_SCORED_CHARS) {
+        Some((cut, _)) => &password[..cut],
+        None => password,
+    };
+    let inputs: Vec<&str> = context.iter().map(String::as_str).collect();
+    let entropy = zxcvbn::zxcvbn(scored, &inputs);
+    // zxcvbn prices a long keyboard walk (`qwertyuiopasdfghjklzxcvbnm`) by its turns and
+    // length and may rate it strong; guessing tools enumerate walks, repeats and runs first,
+    // so a password made of nothing else is weak however long it is.
+    if !entropy.sequence().is_empty() && entropy.sequence().iter().all(is_mechanical) {
+        return Strength {
+            score: u8::from(entropy.score()).min(1),
+            warning: Some(
+                "Keyboard patterns, repeated characters and sequences are easy to guess.".into(),
+            ),
+        };
+    }
+    Strength {
+        score: u8::from(entropy.score()),
+        warning: entropy
+            .feedback()
+            .and_then(|f| f.warning())
+            .map(|w| w.to_string()),
+    }
+}
+
+/// Rank below which an entry of zxcvbn's common-password dictionary counts as mechanical.
+const COMMON_FRAGMENT_RANK: usize = 10_000;
+
+/// Keyboard walks, repeats, character runs and very common passwords (which zxcvbn finds for
+/// walks such as `qwertyuiop` or `1qaz2wsx`): fragments a guessing tool chains first.
+fn is_mechanical(m: &zxcvbn::Match) -> bool {
+    use zxcvbn::matching::patterns::MatchPattern;
+    match &m.pattern {
+        MatchPattern::Spatial(_) | MatchPattern::Repeat(_) | MatchPattern::Sequence(_) => true,
+        // The dictionary type is not nameable outside zxcvbn; its default is `Passwords`.
+        MatchPattern::Dictionary(d) => {
+            d.dictionary_name == Default::default() && d.rank <= COMMON_FRAGMENT_RANK
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_and_strong() {
+        assert!(estimate("password", &[]).score <= 1);
+        assert!(estimate("correct horse battery staple jumps", &[]).score >= 3);
+        let ctx = vec!["alice".to_owned()];
+        assert!(estimate("alicealice2024", &ctx).score < 3);
+        assert!(estimate("qwertyuiopasdfghjklzxcvbnm", &[]).score <= 1);
+        assert!(estimate("1qaz2wsx3edc4rfv5tgb6yhn", &[]).score <= 1);
+    }
+
+    #[test]
+    fn long_input_is_bounded() {
+        let s = "x".repeat(10_000);
+        assert!(estimate(&s, &[]).score <= 2);
+    }
+}

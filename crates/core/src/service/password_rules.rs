@@ -1,0 +1,123 @@
+//! Applying the password policy: the stateless rules, the breached-password index, and the
+//! rules that need the user's stored hashes (same as current, history).
+
+use std::sync::Arc;
+
+use crate::credential::policy::{breached_failure, PolicySubject};
+use crate::domain::{AssociateId, Password, Role};
+use crate::error::PolicyFailure;
+use crate::store::{UserLookup, UserRecord};
+use crate::{Core, CoreError};
+
+use super::Principal;
+
+/// A policy subject that can move to a pool thread.
+struct OwnedSubject {
+    username: Option<String>,
+    email: Option<String>,
+    full_name: Option<String>,
+}
+
+impl OwnedSubject {
+    fn of(s: &PolicySubject<'_>) -> Self {
+        OwnedSubject {
+            username: s.username.map(str::to_owned),
+            email: s.email.map(str::to_owned),
+            full_name: s.full_name.map(str::to_owned),
+        }
+    }
+
+    fn borrow(&self) -> PolicySubject<'_> {
+        PolicySubject {
+            username: self.username.as_deref(),
+            email: self.email.as_deref(),
+            full_name: self.full_name.as_deref(),
+        }
+    }
+}
+
+/// The policy subject for a stored user.
+pub(super) fn subject_of(user: &UserRecord) -> PolicySubject<'_> {
+    PolicySubject {
+        username: Some(user.username.as_str()),
+        email: user.email.as_ref().map(|e| e.as_str()),
+        full_name: user.full_name.as_ref().map(|n| n.as_str()),
+    }
+}
+
+impl Core {
+    /// Every rule `password` fails for `subject`, the breached-password index included (when
+    /// one is configured). Costs no hashing; the index lookup runs off the async threads.
+    pub async fn evaluate_new_password(
+        &self,
+        password: &Password,
+        subject: PolicySubject<'_>,
+    ) -> Result<Vec<PolicyFailure>, CoreError> {
+        // The strength estimate can cost from a fraction of a millisecond to a few hundred
+        // milliseconds for adversarial symbol strings, so it runs on the bounded hashing pool:
+        // never on the async threads, and refused at once (Overloaded) when the pool is full.
+        let policy = self.policy.clone();
+        let owned = OwnedSubject::of(&subject);
+        let candidate = password.clone();
+        let mut failures = self
+            .pool
+            .run(move |_| policy.check(&candidate, &owned.borrow()))
+            .await?;
+        let too_long = failures
+            .iter()
+            .any(|f| f.code == crate::credential::policy::codes::TOO_LONG);
+        if let (Some(index), false) = (&self.breach, too_long) {
+            let index = Arc::clone(index);
+            let candidate = password.clone();
+            let min = self.policy.config().breach_min_count;
+            let found = tokio::task::spawn_blocking(move || index.count(candidate.expose()))
+                .await
+                .map_err(|e| CoreError::Internal(format!("breach lookup task: {e}")))?
+                .map_err(|e| CoreError::Internal(format!("breach index: {e}")))?;
+            if found.is_some_and(|n| n >= min) {
+                failures.push(breached_failure());
+            }
+        }
+        Ok(failures)
+    }
+
+    /// `IsPasswordValid`: the rules `password` would fail for the user `target` (None or 0 =
+    /// the caller) without changing anything. Another user needs the admin role. Rules that
+    /// compare with stored hashes (current password, history) are applied only when a change
+    /// is made, because they cost an Argon2id verification each.
+    pub async fn validate_password(
+        &self,
+        principal: &Principal,
+        target: Option<AssociateId>,
+        password: &Password,
+    ) -> Result<Vec<PolicyFailure>, CoreError> {
+        let user = match target {
+            None => principal.user.clone(),
+            Some(a) if a == principal.user.associate_id => principal.user.clone(),
+            Some(a) => {
+                if principal.user.role != Role::Admin {
+                    return Err(CoreError::AccessDenied);
+                }
+                self.store
+                    .find_user(UserLookup::Associate(a))
+                    .await?
+                    .ok_or_else(|| CoreError::NotFound("no user with that associate id".into()))?
+            }
+        };
+        self.evaluate_new_password(password, subject_of(&user))
+            .await
+    }
+
+    /// The user's previous password hashes the policy forbids reusing (newest first; empty
+    /// when the history rule is off).
+    pub(super) async fn forbidden_history(
+        &self,
+        user: &UserRecord,
+    ) -> Result<Vec<String>, CoreError> {
+        let n = self.policy.config().history;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        self.store.password_history(user.id, n).await
+    }
+}

@@ -1,0 +1,608 @@
+//! Copying a whole installation between databases of either backend (`passgate db copy`).
+//!
+//! Both databases are migrated to the current schema first. The source is read in one
+//! consistent snapshot and the target written in one transaction, so a failed copy leaves
+//! the target as it was. Afterwards the row counts of the target are compared with the
+//! source's and every user is read back through the [`Store`] of both sides.
+
+use std::time::Duration;
+
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
+use passgate_core::store::{Store, UserRecord};
+use passgate_core::CoreError;
+use sqlx::{Database, Encode, QueryBuilder, Row, Type};
+
+use crate::postgres::PgStore;
+use crate::rows::db_error;
+use crate::sqlite::SqliteStore;
+use crate::{redact_url, Backend, PoolSettings};
+
+/// Rows per INSERT statement (14 columns × 200 stays far below both backends' bind limits).
+const BATCH: usize = 200;
+
+/// The stored type of a column, identical in both schemas.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Text,
+    Int,
+    Bool,
+}
+
+/// One table to copy: its columns and a stable order.
+struct Table {
+    name: &'static str,
+    columns: &'static [(&'static str, Kind)],
+    order_by: &'static str,
+}
+
+/// Every table of an installation, parents before children.
+const TABLES: &[Table] = &[
+    Table {
+        name: "users",
+        columns: &[
+            ("id", Kind::Text),
+            ("associate_id", Kind::Int),
+            ("username", Kind::Text),
+            ("username_folded", Kind::Text),
+            ("email", Kind::Text),
+            ("email_folded", Kind::Text),
+            ("full_name", Kind::Text),
+            ("role", Kind::Text),
+            ("locked_until", Kind::Int),
+            ("password_hash", Kind::Text),
+            ("password_changed_at", Kind::Int),
+            ("credential_version", Kind::Int),
+            ("must_change_password", Kind::Bool),
+            ("created_at", Kind::Int),
+        ],
+        order_by: "associate_id",
+    },
+    Table {
+        name: "password_history",
+        columns: &[
+            ("user_id", Kind::Text),
+            ("password_hash", Kind::Text),
+            ("created_at", Kind::Int),
+        ],
+        order_by: "user_id, created_at",
+    },
+    Table {
+        name: "sessions",
+        columns: &[
+            ("id", Kind::Text),
+            ("user_id", Kind::Text),
+            ("token_sha256", Kind::Text),
+            ("kind", Kind::Text),
+            ("created_at", Kind::Int),
+            ("last_seen_at", Kind::Int),
+            ("expires_at", Kind::Int),
+            ("revoked_at", Kind::Int),
+            ("client_addr", Kind::Text),
+            ("user_agent", Kind::Text),
+        ],
+        order_by: "created_at, id",
+    },
+    Table {
+        name: "throttle",
+        columns: &[
+            ("key", Kind::Text),
+            ("failures", Kind::Int),
+            ("window_start", Kind::Int),
+            ("blocked_until", Kind::Int),
+        ],
+        order_by: "key",
+    },
+    Table {
+        name: "audit_events",
+        columns: &[
+            ("id", Kind::Int),
+            ("at", Kind::Int),
+            ("user_id", Kind::Text),
+            ("username", Kind::Text),
+            ("event", Kind::Text),
+            ("front_end", Kind::Text),
+            ("client_addr", Kind::Text),
+            ("reason", Kind::Text),
+            ("actor", Kind::Text),
+        ],
+        order_by: "id",
+    },
+    Table {
+        name: "app_tokens",
+        columns: &[
+            ("name", Kind::Text),
+            ("token_sha256", Kind::Text),
+            ("created_at", Kind::Int),
+            ("revoked_at", Kind::Int),
+        ],
+        order_by: "name",
+    },
+];
+
+/// One column value in transit.
+#[derive(Debug, Clone)]
+enum Value {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bool(bool),
+}
+
+/// What to copy where.
+#[derive(Clone)]
+pub struct CopyRequest<'a> {
+    /// Source database URL (read only; migrated to the current schema first).
+    pub from: &'a str,
+    /// Target database URL (an SQLite file is created if missing; a PostgreSQL database
+    /// must exist).
+    pub to: &'a str,
+    /// Replace the target's contents when it already holds rows.
+    pub force: bool,
+}
+
+impl std::fmt::Debug for CopyRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CopyRequest")
+            .field("from", &redact_url(self.from))
+            .field("to", &redact_url(self.to))
+            .field("force", &self.force)
+            .finish()
+    }
+}
+
+/// Rows of one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableCount {
+    /// Table name.
+    pub table: &'static str,
+    /// Rows copied (equal in source and target after verification).
+    pub rows: u64,
+}
+
+/// The outcome of a verified copy.
+#[derive(Debug, Clone)]
+pub struct CopyReport {
+    /// Source URL, password redacted.
+    pub from: String,
+    /// Target URL, password redacted.
+    pub to: String,
+    /// Whether the target held rows that were replaced (`force`).
+    pub replaced_existing: bool,
+    /// Rows per table, in copy order.
+    pub tables: Vec<TableCount>,
+}
+
+/// One side of the copy: the backend's store (for verification) and its pool.
+enum Side {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl Side {
+    async fn open(url: &str) -> Result<Self, CoreError> {
+        // The copy runs alone; a small pool is plenty. Reading a whole table is one
+        // statement that may take minutes, so the statement timeout is a day, not seconds.
+        let pool = PoolSettings {
+            max_connections: 2,
+            statement_timeout: Duration::from_secs(24 * 3600),
+            ..PoolSettings::default()
+        };
+        Ok(match Backend::of(url)? {
+            Backend::Sqlite => {
+                let s = SqliteStore::connect_logging(url, &pool, false).await?;
+                s.migrate().await?;
+                Side::Sqlite(s)
+            }
+            Backend::Postgres => {
+                let s = PgStore::connect_logging(url, &pool, false).await?;
+                s.migrate().await?;
+                Side::Postgres(s)
+            }
+        })
+    }
+
+    fn store(&self) -> &dyn Store {
+        match self {
+            Side::Sqlite(s) => s,
+            Side::Postgres(s) => s,
+        }
+    }
+
+    async fn counts(&self) -> Result<Vec<TableCount>, CoreError> {
+        let mut out = Vec::with_capacity(TABLES.len());
+        for t in TABLES {
+            let sql = format!("SELECT COUNT(*) FROM {}", t.name);
+            let n: i64 = match self {
+                Side::Sqlite(s) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await,
+                Side::Postgres(s) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await,
+            }
+            .map_err(db_error)?;
+            out.push(TableCount {
+                table: t.name,
+                rows: u64::try_from(n).unwrap_or(0),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Reads one row into values, by the table's column kinds.
+fn read_values<R: Row>(row: &R, table: &Table) -> Result<Vec<Value>, CoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + Type<R::Database>,
+{
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, kind))| {
+            let bad = |e: sqlx::Error| CoreError::Storage(format!("{}.{name}: {e}", table.name));
+            Ok(match kind {
+                Kind::Text => Value::Text(row.try_get(i).map_err(bad)?),
+                Kind::Int => Value::Int(row.try_get(i).map_err(bad)?),
+                Kind::Bool => Value::Bool(row.try_get(i).map_err(bad)?),
+            })
+        })
+        .collect()
+}
+
+/// A multi-row INSERT of `rows` into `table`.
+fn insert_query<DB: Database>(table: &Table, rows: Vec<Vec<Value>>) -> QueryBuilder<'static, DB>
+where
+    for<'a> DB::Arguments<'a>: Default,
+    for<'a> Option<String>: Encode<'a, DB> + Type<DB>,
+    for<'a> Option<i64>: Encode<'a, DB> + Type<DB>,
+    for<'a> bool: Encode<'a, DB> + Type<DB>,
+{
+    let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
+    let mut q = QueryBuilder::new(format!(
+        "INSERT INTO {} ({}) ",
+        table.name,
+        names.join(", ")
+    ));
+    q.push_values(rows, |mut b, row| {
+        for v in row {
+            match v {
+                Value::Text(t) => b.push_bind(t),
+                Value::Int(i) => b.push_bind(i),
+                Value::Bool(x) => b.push_bind(x),
+            };
+        }
+    });
+    q
+}
+
+fn select_sql(table: &Table) -> String {
+    let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
+    format!(
+        "SELECT {} FROM {} ORDER BY {}",
+        names.join(", "),
+        table.name,
+        table.order_by
+    )
+}
+
+/// A read-only snapshot of the source.
+enum Snapshot<'a> {
+    Sqlite(sqlx::Transaction<'a, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'a, sqlx::Postgres>),
+}
+
+impl Snapshot<'_> {
+    async fn begin(side: &Side) -> Result<Snapshot<'_>, CoreError> {
+        Ok(match side {
+            Side::Sqlite(s) => Snapshot::Sqlite(s.pool().begin().await.map_err(db_error)?),
+            Side::Postgres(s) => {
+                let mut tx = s.pool().begin().await.map_err(db_error)?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                Snapshot::Postgres(tx)
+            }
+        })
+    }
+
+    fn rows<'s>(
+        &'s mut self,
+        sql: &'s str,
+        table: &'static Table,
+    ) -> BoxStream<'s, Result<Vec<Value>, CoreError>> {
+        match self {
+            Snapshot::Sqlite(tx) => sqlx::query(sql)
+                .fetch(&mut **tx)
+                .map(move |r| r.map_err(db_error).and_then(|row| read_values(&row, table)))
+                .boxed(),
+            Snapshot::Postgres(tx) => sqlx::query(sql)
+                .fetch(&mut **tx)
+                .map(move |r| r.map_err(db_error).and_then(|row| read_values(&row, table)))
+                .boxed(),
+        }
+    }
+
+    async fn count(&mut self, table: &Table) -> Result<u64, CoreError> {
+        let sql = format!("SELECT COUNT(*) FROM {}", table.name);
+        let n: i64 = match self {
+            Snapshot::Sqlite(tx) => sqlx::query_scalar(&sql).fetch_one(&mut **tx).await,
+            Snapshot::Postgres(tx) => sqlx::query_scalar(&sql).fetch_one(&mut **tx).await,
+        }
+        .map_err(db_error)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// The target's write transaction.
+enum Writer<'a> {
+    Sqlite(sqlx::Transaction<'a, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'a, sqlx::Postgres>),
+}
+
+impl Writer<'_> {
+    async fn begin(side: &Side) -> Result<Writer<'_>, CoreError> {
+        Ok(match side {
+            Side::Sqlite(s) => Writer::Sqlite(s.pool().begin().await.map_err(db_error)?),
+            Side::Postgres(s) => Writer::Postgres(s.pool().begin().await.map_err(db_error)?),
+        })
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), CoreError> {
+        match self {
+            Writer::Sqlite(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ()),
+            Writer::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ()),
+        }
+        .map_err(db_error)
+    }
+
+    async fn insert(&mut self, table: &Table, rows: Vec<Vec<Value>>) -> Result<(), CoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Writer::Sqlite(tx) => insert_query::<sqlx::Sqlite>(table, rows)
+                .build()
+                .execute(&mut **tx)
+                .await
+                .map(|_| ()),
+            Writer::Postgres(tx) => insert_query::<sqlx::Postgres>(table, rows)
+                .build()
+                .execute(&mut **tx)
+                .await
+                .map(|_| ()),
+        }
+        .map_err(db_error)
+    }
+
+    /// Empties every table (children first) before a forced copy.
+    async fn clear(&mut self) -> Result<(), CoreError> {
+        for t in TABLES.iter().rev() {
+            self.execute(&format!("DELETE FROM {}", t.name)).await?;
+        }
+        Ok(())
+    }
+
+    /// Moves PostgreSQL's audit id generator past the copied ids. (SQLite's AUTOINCREMENT
+    /// follows explicitly inserted ids by itself.)
+    async fn finish(mut self) -> Result<(), CoreError> {
+        if matches!(self, Writer::Postgres(_)) {
+            self.execute(
+                "SELECT setval(pg_get_serial_sequence('audit_events', 'id'), \
+                 COALESCE((SELECT MAX(id) FROM audit_events), 0) + 1, false)",
+            )
+            .await?;
+        }
+        match self {
+            Writer::Sqlite(tx) => tx.commit().await,
+            Writer::Postgres(tx) => tx.commit().await,
+        }
+        .map_err(db_error)
+    }
+}
+
+/// The fields of a user that must survive a copy unchanged.
+fn user_key(u: &UserRecord) -> (String, i32, String, String, i64, Option<i64>) {
+    (
+        u.id.to_string(),
+        u.associate_id.get(),
+        u.username.as_str().to_owned(),
+        u.password_hash.clone(),
+        u.credential_version,
+        u.locked_until.map(|t| t.0),
+    )
+}
+
+/// Copies every row of the installation at `req.from` into `req.to` and verifies the
+/// result. Refuses (`Conflict`) when the target holds rows unless `req.force`, and
+/// (`InvalidInput`) when both URLs name the same database.
+pub async fn copy_database(req: &CopyRequest<'_>) -> Result<CopyReport, CoreError> {
+    if req.from.trim() == req.to.trim() {
+        return Err(CoreError::InvalidInput(
+            "--from and --to name the same database".into(),
+        ));
+    }
+    let source = Side::open(req.from).await?;
+    let target = Side::open(req.to).await?;
+
+    let existing: u64 = target.counts().await?.iter().map(|c| c.rows).sum();
+    if existing > 0 && !req.force {
+        let detail = target
+            .counts()
+            .await?
+            .iter()
+            .filter(|c| c.rows > 0)
+            .map(|c| format!("{}: {} rows", c.table, c.rows))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(CoreError::Conflict(format!(
+            "the target database is not empty ({detail}); use --force to replace its contents"
+        )));
+    }
+
+    let mut snapshot = Snapshot::begin(&source).await?;
+    let mut writer = Writer::begin(&target).await?;
+    if existing > 0 {
+        writer.clear().await?;
+    }
+    let mut tables = Vec::with_capacity(TABLES.len());
+    for table in TABLES {
+        let expected = snapshot.count(table).await?;
+        let sql = select_sql(table);
+        let mut copied = 0u64;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut rows = snapshot.rows(&sql, table);
+        while let Some(values) = rows.try_next().await? {
+            batch.push(values);
+            if batch.len() == BATCH {
+                copied += BATCH as u64;
+                writer
+                    .insert(
+                        table,
+                        std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                    )
+                    .await?;
+            }
+        }
+        drop(rows);
+        copied += batch.len() as u64;
+        writer.insert(table, batch).await?;
+        if copied != expected {
+            return Err(CoreError::Internal(format!(
+                "{}: read {copied} rows, the snapshot holds {expected}",
+                table.name
+            )));
+        }
+        tables.push(TableCount {
+            table: table.name,
+            rows: copied,
+        });
+    }
+    writer.finish().await?;
+    drop(snapshot);
+
+    verify(&source, &target, &tables).await?;
+    Ok(CopyReport {
+        from: redact_url(req.from),
+        to: redact_url(req.to),
+        replaced_existing: existing > 0,
+        tables,
+    })
+}
+
+/// Compares the target's row counts with what was copied and every user (id, associate id,
+/// name, hash, version, lock) as read through both stores.
+async fn verify(source: &Side, target: &Side, copied: &[TableCount]) -> Result<(), CoreError> {
+    let counted = target.counts().await?;
+    for (want, got) in copied.iter().zip(&counted) {
+        if want != got {
+            return Err(CoreError::Internal(format!(
+                "verification failed: {} has {} rows in the target, {} were copied",
+                got.table, got.rows, want.rows
+            )));
+        }
+    }
+    let before: Vec<_> = source
+        .store()
+        .list_users()
+        .await?
+        .iter()
+        .map(user_key)
+        .collect();
+    let after: Vec<_> = target
+        .store()
+        .list_users()
+        .await?
+        .iter()
+        .map(user_key)
+        .collect();
+    if before != after {
+        return Err(CoreError::Internal(
+            "verification failed: users differ between source and target".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// Tables and columns the copy knows, sorted.
+    fn known() -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<_> = TABLES
+            .iter()
+            .map(|t| {
+                let mut cols: Vec<String> =
+                    t.columns.iter().map(|(c, _)| (*c).to_owned()).collect();
+                cols.sort();
+                (t.name.to_owned(), cols)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// A migration that adds a table or a column must extend [`TABLES`], or `db copy` would
+    /// silently leave data behind.
+    #[tokio::test]
+    async fn the_copy_knows_every_table_and_column_of_the_sqlite_schema() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let Side::Sqlite(store) = Side::open(&url).await? else {
+            return Err("expected SQLite".into());
+        };
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
+        )
+        .fetch_all(store.pool())
+        .await?;
+        let mut schema = Vec::new();
+        for t in tables {
+            let mut cols: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY name")
+                    .bind(&t)
+                    .fetch_all(store.pool())
+                    .await?;
+            cols.sort();
+            schema.push((t, cols));
+        }
+        assert_eq!(schema, known());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_copy_knows_every_table_and_column_of_the_postgres_schema() -> TestResult {
+        let Some(db) = crate::testing::TestDatabase::create().await? else {
+            return Ok(());
+        };
+        let Side::Postgres(store) = Side::open(db.url()).await? else {
+            return Err("expected PostgreSQL".into());
+        };
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::TEXT FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
+             ORDER BY table_name",
+        )
+        .fetch_all(store.pool())
+        .await?;
+        let mut schema = Vec::new();
+        for t in tables {
+            let mut cols: Vec<String> = sqlx::query_scalar(
+                "SELECT column_name::TEXT FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1",
+            )
+            .bind(&t)
+            .fetch_all(store.pool())
+            .await?;
+            cols.sort();
+            schema.push((t, cols));
+        }
+        assert_eq!(schema, known());
+        drop(store);
+        drop(db);
+        Ok(())
+    }
+}
