@@ -74,7 +74,7 @@ pub async fn change_password(
 ) -> Answer {
     // Under overload, refuse before the session lookup.
     if let Err(e) = state.core.check_hashing_room() {
-        return error_answer(&e, &ERROR_RESPONSE, "ChangePassword");
+        return error_answer(&e, &CHANGE_PASSWORD_RESPONSE, "ChangePassword");
     }
     let presented = session_id(Some(dto.str("sessionId")), headers);
     let principal = match state.core.resolve_session(presented.as_deref()).await {

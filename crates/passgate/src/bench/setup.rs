@@ -22,7 +22,7 @@ use super::BenchError;
 use crate::config::Settings;
 
 /// Argon2id hashes timed by the calibration (after one warm-up).
-const CALIBRATION_HASHES: usize = 11;
+const CALIBRATION_HASHES: usize = 15;
 
 /// The median time of one Argon2id hash with `params` on one thread, with a buffer reused
 /// across hashes exactly as the server's workers do.

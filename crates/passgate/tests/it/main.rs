@@ -4,6 +4,7 @@
 mod harness;
 
 mod admin;
+mod admission;
 mod bench;
 mod cli;
 mod concurrency;
