@@ -5,7 +5,7 @@
 /// judged on its first `MAX_SCORED_CHARS` only, which bounds the cost of long input. The
 /// truncation can only make a verdict stricter: a prefix that scores strong is already beyond
 /// guessing, and the rest only adds to it.
-pub const MAX_SCORED_CHARS: usize = 32;
+pub const MAX_SCORED_CHARS: usize = 24;
 
 /// A zxcvbn verdict: score 0–4 and the estimator's warning, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
