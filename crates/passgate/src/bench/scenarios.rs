@@ -39,6 +39,9 @@ pub struct Ctx<'a> {
     pub cores: usize,
     /// The server's process id, when its memory can be read.
     pub server_pid: Option<u32>,
+    /// Argon2id operations per password change: verify the current password, verify the new
+    /// one against each remembered previous hash (`policy.history`), hash it.
+    pub change_hashes: u32,
 }
 
 /// What a scenario measured.
@@ -138,7 +141,7 @@ pub async fn change(ctx: &Ctx<'_>, api: Api) -> Result<Outcome, BenchError> {
         cpu: meter.stop(),
         samples,
         phase: phase.length(),
-        hashes_per_op: Some(2),
+        hashes_per_op: Some(ctx.change_hashes),
         details: json!({"api": api.as_str()}),
     })
 }
@@ -205,7 +208,7 @@ pub async fn overload(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
     let timeouts = counts.get("timeout").copied().unwrap_or(0)
         + counts.get("server_timeout").copied().unwrap_or(0);
     Ok(Outcome {
-        hashes_per_op: Some(2),
+        hashes_per_op: Some(ctx.change_hashes),
         phase: phase.length(),
         cpu,
         details: json!({

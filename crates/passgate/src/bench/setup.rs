@@ -17,17 +17,16 @@ use tokio::task::JoinSet;
 use super::client::{Conn, Endpoint};
 use super::flows::NEW_PASSWORD_CHARS;
 use super::protocol::{self, Api};
-use super::stats::median;
 use super::BenchError;
 use crate::config::Settings;
 
 /// Argon2id hashes timed by the calibration (after one warm-up).
 const CALIBRATION_HASHES: usize = 15;
 
-/// The median time of one Argon2id hash with `params` on one thread, with a buffer reused
-/// across hashes exactly as the server's workers do.
-pub async fn single_core_hash_time(params: HashParams) -> Result<Duration, BenchError> {
-    tokio::task::spawn_blocking(move || -> Result<Duration, BenchError> {
+/// Times of single Argon2id hashes with `params` on one thread (after a warm-up), with a
+/// buffer reused across hashes exactly as the server's workers do.
+pub async fn single_core_hash_times(params: HashParams) -> Result<Vec<Duration>, BenchError> {
+    tokio::task::spawn_blocking(move || -> Result<Vec<Duration>, BenchError> {
         let mut worker = Argon2Worker::new(params)?;
         worker.hash("calibration warm-up")?;
         let mut times = Vec::with_capacity(CALIBRATION_HASHES);
@@ -36,7 +35,7 @@ pub async fn single_core_hash_time(params: HashParams) -> Result<Duration, Bench
             worker.hash(&format!("calibration {i}"))?;
             times.push(t0.elapsed());
         }
-        median(times).ok_or_else(|| BenchError::Setup("no calibration samples".into()))
+        Ok(times)
     })
     .await
     .map_err(|e| BenchError::Setup(format!("calibration thread failed: {e}")))?
