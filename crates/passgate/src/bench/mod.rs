@@ -251,11 +251,14 @@ pub async fn run(
     hash_times.extend(setup::single_core_hash_times(params).await?);
     let hash_time = stats::median(hash_times)
         .ok_or_else(|| BenchError::Setup("no calibration samples".into()))?;
+    let all_cores_hash_time = stats::median(setup::all_cores_hash_times(params, cores).await?)
+        .ok_or_else(|| BenchError::Setup("no calibration samples".into()))?;
     let report = Report::new(
         &RunFacts {
             scenario: args.scenario.name(),
             concurrency,
             hash_time,
+            all_cores_hash_time,
             params,
             cores,
             rss,

@@ -41,6 +41,35 @@ pub async fn single_core_hash_times(params: HashParams) -> Result<Vec<Duration>,
     .map_err(|e| BenchError::Setup(format!("calibration thread failed: {e}")))?
 }
 
+/// Times of Argon2id hashes with `params` when `threads` threads hash at once (each with its
+/// own buffer, as the server's workers): what one hash costs when every core hashes.
+pub async fn all_cores_hash_times(
+    params: HashParams,
+    threads: usize,
+) -> Result<Vec<Duration>, BenchError> {
+    let mut set = JoinSet::new();
+    for _ in 0..threads {
+        set.spawn_blocking(move || -> Result<Vec<Duration>, BenchError> {
+            let mut worker = Argon2Worker::new(params)?;
+            worker.hash("calibration warm-up")?;
+            let mut times = Vec::with_capacity(CALIBRATION_HASHES);
+            for i in 0..CALIBRATION_HASHES {
+                let t0 = Instant::now();
+                worker.hash(&format!("calibration {i}"))?;
+                times.push(t0.elapsed());
+            }
+            Ok(times)
+        });
+    }
+    let mut all = Vec::with_capacity(threads * CALIBRATION_HASHES);
+    while let Some(joined) = set.join_next().await {
+        all.extend(
+            joined.map_err(|e| BenchError::Setup(format!("calibration thread failed: {e}")))??,
+        );
+    }
+    Ok(all)
+}
+
 /// A user created for the run, with its current password.
 pub struct BenchUser {
     /// Login name.
