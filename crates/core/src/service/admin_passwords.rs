@@ -226,12 +226,10 @@ impl Core {
                 if w.verify(new.expose(), &current)? {
                     return Ok(SetVerdict::SameAsCurrent);
                 }
-                for previous in &history {
-                    if w.verify(new.expose(), previous)? {
-                        return Ok(SetVerdict::Reused);
-                    }
-                }
-                w.hash(new.expose()).map(SetVerdict::Hashed)
+                Ok(
+                    password_rules::hash_unless_reused(w, new.expose(), &history)?
+                        .map_or(SetVerdict::Reused, SetVerdict::Hashed),
+                )
             })
             .await??;
         let new_hash = match verdict {

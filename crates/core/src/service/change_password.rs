@@ -107,12 +107,10 @@ impl Core {
                 if !w.verify(old.expose(), &stored)? {
                     return Ok(Verdict::WrongCurrent);
                 }
-                for previous in &history {
-                    if w.verify(new.expose(), previous)? {
-                        return Ok(Verdict::Reused);
-                    }
-                }
-                w.hash(new.expose()).map(Verdict::Hashed)
+                Ok(
+                    password_rules::hash_unless_reused(w, new.expose(), &history)?
+                        .map_or(Verdict::Reused, Verdict::Hashed),
+                )
             })
             .await??;
         let new_hash = match verdict {

@@ -11,6 +11,21 @@ use crate::{Core, CoreError};
 
 use super::Principal;
 
+/// On a hashing worker: the hash of `new`, or None when it matches one of `previous` (the
+/// history rule). Shared by the change and set paths so both treat reuse alike.
+pub(super) fn hash_unless_reused(
+    w: &mut crate::credential::Argon2Worker,
+    new: &str,
+    previous: &[String],
+) -> Result<Option<String>, CoreError> {
+    for hash in previous {
+        if w.verify(new, hash)? {
+            return Ok(None);
+        }
+    }
+    w.hash(new).map(Some)
+}
+
 /// A policy subject that can move to a pool thread.
 struct OwnedSubject {
     username: Option<String>,
