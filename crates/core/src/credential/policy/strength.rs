@@ -1,4 +1,9 @@
 //! Strength estimate: zxcvbn (Dropbox's guess-counting estimator), fed with context words.
+//!
+//! passgate uses its own fork of zxcvbn-rs (`vendor/zxcvbn`, crate `passgate-zxcvbn`): the same
+//! dictionaries, guess estimates and scoring, with dictionary and l33t matching rewritten as
+//! trie walks, because upstream's l33t matcher is exponential in the number of l33t symbols
+//! (seconds for a crafted input) and a server scores untrusted input.
 
 /// zxcvbn's matching is super-linear in the input length (and its l33t matcher exponential in
 /// the number of substitutable symbols); past this many characters a password's strength is
@@ -23,7 +28,7 @@ pub fn estimate(password: &str, context: &[String]) -> Strength {
         None => password,
     };
     let inputs: Vec<&str> = context.iter().map(String::as_str).collect();
-    let entropy = zxcvbn::zxcvbn(scored, &inputs);
+    let entropy = passgate_zxcvbn::zxcvbn(scored, &inputs);
     // zxcvbn prices a long keyboard walk (`qwertyuiopasdfghjklzxcvbnm`) by its turns and
     // length and may rate it strong; guessing tools enumerate walks, repeats and runs first,
     // so a password made of nothing else is weak however long it is.
@@ -49,13 +54,13 @@ const COMMON_FRAGMENT_RANK: usize = 10_000;
 
 /// Keyboard walks, repeats, character runs and very common passwords (which zxcvbn finds for
 /// walks such as `qwertyuiop` or `1qaz2wsx`): fragments a guessing tool chains first.
-fn is_mechanical(m: &zxcvbn::Match) -> bool {
-    use zxcvbn::matching::patterns::MatchPattern;
+fn is_mechanical(m: &passgate_zxcvbn::Match) -> bool {
+    use passgate_zxcvbn::matching::patterns::MatchPattern;
     match &m.pattern {
         MatchPattern::Spatial(_) | MatchPattern::Repeat(_) | MatchPattern::Sequence(_) => true,
-        // The dictionary type is not nameable outside zxcvbn; its default is `Passwords`.
         MatchPattern::Dictionary(d) => {
-            d.dictionary_name == Default::default() && d.rank <= COMMON_FRAGMENT_RANK
+            d.dictionary_name == passgate_zxcvbn::DictionaryType::Passwords
+                && d.rank <= COMMON_FRAGMENT_RANK
         }
         _ => false,
     }
