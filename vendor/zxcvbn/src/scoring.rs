@@ -56,18 +56,41 @@ pub struct GuessCalculation {
     pub sequence: Vec<Match>,
 }
 
+/// passgate fork: the search's maps are keyed by sequence length, a small integer; SipHash on
+/// them was a sixth of the estimator's time. A multiplicative hash spreads them well enough.
+#[derive(Default, Clone, Copy)]
+struct LenHasher(u64);
+
+impl std::hash::Hasher for LenHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type LenMap<V> = HashMap<usize, V, std::hash::BuildHasherDefault<LenHasher>>;
+
 #[derive(Debug, Clone)]
 struct Optimal {
     /// optimal.m[k][l] holds final match in the best length-l match sequence covering the
     /// password prefix up to k, inclusive.
     /// if there is no length-l sequence that scores better (fewer guesses) than
     /// a shorter match sequence spanning the same prefix, optimal.m[k][l] is undefined.
-    m: Vec<HashMap<usize, Match>>,
+    m: Vec<LenMap<Match>>,
     /// same structure as optimal.m -- holds the product term Prod(m.guesses for m in sequence).
     /// optimal.pi allows for fast (non-looping) updates to the minimization function.
-    pi: Vec<HashMap<usize, u64>>,
+    pi: Vec<LenMap<u64>>,
     /// same structure as optimal.m -- holds the overall metric.
-    g: Vec<HashMap<usize, u64>>,
+    g: Vec<LenMap<u64>>,
 }
 
 lazy_static! {
@@ -104,9 +127,9 @@ pub fn most_guessable_match_sequence(
     }
 
     let mut optimal = Optimal {
-        m: vec![HashMap::new(); n],
-        pi: vec![HashMap::new(); n],
-        g: vec![HashMap::new(); n],
+        m: vec![LenMap::default(); n],
+        pi: vec![LenMap::default(); n],
+        g: vec![LenMap::default(); n],
     };
 
     /// helper: considers whether a length-l sequence ending at match m is better (fewer guesses)
@@ -114,7 +137,7 @@ pub fn most_guessable_match_sequence(
     fn update(
         m: &Match,
         len: usize,
-        password_len: usize,
+        chars: &[char],
         optimal: &mut Optimal,
         exclude_additive: bool,
     ) {
@@ -122,7 +145,7 @@ pub fn most_guessable_match_sequence(
         // passgate fork: matches arrive estimated; a candidate is cloned only when stored.
         let own_guesses = match m.guesses {
             Some(guesses) => guesses,
-            None => estimate_guesses_for_len(&mut m.clone(), password_len),
+            None => estimate_guesses_for_len(&mut m.clone(), chars.len()),
         };
         let mut pi = own_guesses;
         if len > 1 {
@@ -158,6 +181,9 @@ pub fn most_guessable_match_sequence(
         optimal.g[k].insert(len, guesses);
         let mut stored = m.clone();
         stored.guesses = Some(own_guesses);
+        if stored.pattern == MatchPattern::BruteForce && stored.token.is_empty() {
+            stored.token = chars[stored.i..=stored.j].iter().collect();
+        }
         optimal.m[k].insert(len, stored);
         optimal.pi[k].insert(len, pi);
     }
@@ -165,15 +191,13 @@ pub fn most_guessable_match_sequence(
     /// helper: evaluate bruteforce matches ending at k.
     fn bruteforce_update(k: usize, chars: &[char], optimal: &mut Optimal, exclude_additive: bool) {
         // see if a single bruteforce match spanning the k-prefix is optimal.
-        let mut m = make_bruteforce_match(0, k, chars);
-        estimate_guesses_for_len(&mut m, chars.len());
-        update(&m, 1, chars.len(), optimal, exclude_additive);
+        let m = make_bruteforce_match(0, k, chars.len());
+        update(&m, 1, chars, optimal, exclude_additive);
         for i in 1..=k {
             // generate k bruteforce matches, spanning from (i=1, j=k) up to (i=k, j=k).
             // see if adding these new matches to any of the sequences in optimal[i-1]
             // leads to new bests.
-            let mut m = make_bruteforce_match(i, k, chars);
-            estimate_guesses_for_len(&mut m, chars.len());
+            let m = make_bruteforce_match(i, k, chars.len());
             // corner: an optimal sequence will never have two adjacent bruteforce matches.
             // it is strictly better to have a single bruteforce match spanning the same region:
             // same contribution to the guess product with a lower length.
@@ -186,16 +210,18 @@ pub fn most_guessable_match_sequence(
                 .collect();
             for l in lengths {
                 // try adding m to this length-l sequence.
-                update(&m, l + 1, chars.len(), optimal, exclude_additive);
+                update(&m, l + 1, chars, optimal, exclude_additive);
             }
         }
     }
 
     /// helper: make bruteforce match objects spanning i to j, inclusive.
-    fn make_bruteforce_match(i: usize, j: usize, chars: &[char]) -> Match {
+    /// passgate fork: the token is left empty and filled in by `update` only if the match is
+    /// stored (upstream builds all O(n²) tokens); its guesses are computed from the length.
+    fn make_bruteforce_match(i: usize, j: usize, password_len: usize) -> Match {
         Match {
             pattern: MatchPattern::BruteForce,
-            token: chars[i..=j].iter().collect(),
+            guesses: Some(bruteforce_match_guesses(j + 1 - i, password_len)),
             i,
             j,
             ..Match::default()
@@ -234,10 +260,10 @@ pub fn most_guessable_match_sequence(
             if m.i > 0 {
                 let keys: Vec<usize> = optimal.m[m.i - 1].keys().cloned().collect();
                 for l in keys {
-                    update(m, l + 1, n, &mut optimal, exclude_additive);
+                    update(m, l + 1, &chars, &mut optimal, exclude_additive);
                 }
             } else {
-                update(m, 1, n, &mut optimal, exclude_additive);
+                update(m, 1, &chars, &mut optimal, exclude_additive);
             }
         }
         bruteforce_update(k, &chars, &mut optimal, exclude_additive);
@@ -257,6 +283,35 @@ pub fn most_guessable_match_sequence(
         guesses_log10: (guesses as f64).log10(),
         sequence: optimal_match_sequence,
     }
+}
+
+/// What `estimate_guesses_for_len` gives a bruteforce match of `token_len` characters.
+fn bruteforce_match_guesses(token_len: usize, password_len: usize) -> u64 {
+    let min_guesses = if token_len < password_len {
+        if token_len == 1 {
+            MIN_SUBMATCH_GUESSES_SINGLE_CHAR
+        } else {
+            MIN_SUBMATCH_GUESSES_MULTI_CHAR
+        }
+    } else {
+        1
+    };
+    cmp::max(bruteforce_guesses(token_len), min_guesses)
+}
+
+/// The guesses of a bruteforce pattern of `token_len` characters.
+fn bruteforce_guesses(token_len: usize) -> u64 {
+    // (passgate fork: one saturating power instead of a multiplication per character.)
+    let guesses =
+        BRUTEFORCE_CARDINALITY.saturating_pow(token_len.max(1).min(u32::MAX as usize) as u32);
+    // small detail: make bruteforce matches at minimum one guess bigger than smallest allowed
+    // submatch guesses, such that non-bruteforce submatches over the same [i..j] take precedence.
+    let min_guesses = if token_len == 1 {
+        MIN_SUBMATCH_GUESSES_SINGLE_CHAR + 1
+    } else {
+        MIN_SUBMATCH_GUESSES_MULTI_CHAR + 1
+    };
+    cmp::max(guesses, min_guesses)
 }
 
 fn factorial(n: usize) -> usize {
@@ -300,23 +355,7 @@ impl Estimator for MatchPattern {
             MatchPattern::Sequence(ref mut p) => p.estimate(token),
             MatchPattern::Regex(ref mut p) => p.estimate(token),
             MatchPattern::Date(ref mut p) => p.estimate(token),
-            MatchPattern::BruteForce => {
-                let mut guesses = BRUTEFORCE_CARDINALITY;
-                let token_len = token.chars().count();
-                if token_len >= 2 {
-                    for _ in 2..=token_len {
-                        guesses = guesses.saturating_mul(BRUTEFORCE_CARDINALITY);
-                    }
-                }
-                // small detail: make bruteforce matches at minimum one guess bigger than smallest allowed
-                // submatch guesses, such that non-bruteforce submatches over the same [i..j] take precedence.
-                let min_guesses = if token_len == 1 {
-                    MIN_SUBMATCH_GUESSES_SINGLE_CHAR + 1
-                } else {
-                    MIN_SUBMATCH_GUESSES_MULTI_CHAR + 1
-                };
-                cmp::max(guesses, min_guesses)
-            }
+            MatchPattern::BruteForce => bruteforce_guesses(token.chars().count()),
         }
     }
 }

@@ -87,6 +87,8 @@ impl Core {
         let secret = random.expose().to_owned();
         let dummy_hash: Arc<str> = pool.run(move |w| w.hash(&secret)).await??.into();
         let policy = PasswordPolicy::new(config.policy.clone());
+        let warm = policy.clone();
+        pool.run(move |_| warm.warm_up()).await?;
         Ok(Core {
             store,
             pool,

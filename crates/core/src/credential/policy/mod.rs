@@ -144,6 +144,13 @@ impl PasswordPolicy {
         }
     }
 
+    /// Builds the embedded blocklist and the strength estimator's dictionaries now, so the
+    /// first password change does not wait for them (called when the core starts).
+    pub fn warm_up(&self) {
+        std::hint::black_box(blocklist::is_common("warm-up"));
+        strength::warm_up();
+    }
+
     /// The settings in force.
     pub fn config(&self) -> &PolicyConfig {
         &self.config
