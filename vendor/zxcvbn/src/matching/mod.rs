@@ -485,7 +485,7 @@ fn find_run(chars: &[char], greedy: bool) -> Option<Run> {
 fn shortest_unit(chars: &[char]) -> usize {
     let n = chars.len();
     (1..=n / 2)
-        .find(|&unit| n % unit == 0 && chars.chunks(unit).all(|c| c == &chars[..unit]))
+        .find(|&unit| n.is_multiple_of(unit) && chars.chunks(unit).all(|c| c == &chars[..unit]))
         .unwrap_or(n)
 }
 
