@@ -36,7 +36,8 @@ impl Drop for Admission {
 
 impl HashPool {
     /// Starts `workers` threads (0 = one per available core) behind a queue holding at most
-    /// `queue_capacity` waiting jobs (0 = twice the workers).
+    /// `queue_capacity` waiting jobs (0 = as many as there are workers: an admitted job then
+    /// waits for at most about one job per worker before it starts).
     pub fn start(
         params: HashParams,
         workers: usize,
@@ -49,7 +50,7 @@ impl HashPool {
             workers
         };
         let capacity = if queue_capacity == 0 {
-            workers * 2
+            workers
         } else {
             queue_capacity
         };
