@@ -22,9 +22,18 @@ use crate::rows::{db_error, USER_COLUMNS};
 use crate::PoolSettings;
 
 /// The SQLite store.
+///
+/// Reads go through a pool of connections; every write goes through a second pool of exactly
+/// one connection. SQLite allows one writer at a time, and a connection that finds the write
+/// lock taken waits in SQLite's busy handler, which sleeps (1, 2, 5, 10 … ms) and retries.
+/// With one writer connection, the writers of this process wait for it in a fair (FIFO)
+/// async queue instead, so a burst of cheap writes (audit rows of refused attempts) cannot
+/// push another request's write into those sleeps. The busy timeout still applies against
+/// other processes (the command-line tools) writing the same file.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -54,30 +63,40 @@ impl SqliteStore {
         } else {
             options.disable_statement_logging()
         };
-        let pool = SqlitePoolOptions::new()
-            .max_connections(pool.max_connections)
-            // An embedded database has no connection to lose between uses; the default ping
-            // before every acquire costs a round trip to the connection's thread per query.
-            .test_before_acquire(false)
-            .acquire_timeout(pool.acquire_timeout)
-            .connect_with(options)
+        let open = |max: u32| {
+            SqlitePoolOptions::new()
+                .max_connections(max)
+                // An embedded database has no connection to lose between uses; the default
+                // ping before every acquire costs a round trip to the connection's thread per
+                // query.
+                .test_before_acquire(false)
+                .acquire_timeout(pool.acquire_timeout)
+                .connect_with(options.clone())
+        };
+        let readers = open(pool.max_connections)
             .await
             .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
-        Ok(SqliteStore { pool })
+        let writer = open(1)
+            .await
+            .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
+        Ok(SqliteStore {
+            pool: readers,
+            writer,
+        })
     }
 
     /// Applies pending migrations (idempotent).
     pub async fn migrate(&self) -> Result<(), CoreError> {
         sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .map_err(|e| CoreError::Storage(format!("migration failed: {e}")))
     }
 
-    async fn insert_audit(
-        tx: &mut Transaction<'_, Sqlite>,
-        e: &AuditEvent,
-    ) -> Result<(), CoreError> {
+    async fn insert_audit<'e, E>(ex: E, e: &AuditEvent) -> Result<(), CoreError>
+    where
+        E: sqlx::Executor<'e, Database = Sqlite>,
+    {
         sqlx::query(
             "INSERT INTO audit_events (at, user_id, username, event, front_end, client_addr, reason, actor) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -90,7 +109,7 @@ impl SqliteStore {
         .bind(e.client_addr.as_deref())
         .bind(e.reason.as_deref())
         .bind(e.actor.as_deref())
-        .execute(&mut **tx)
+        .execute(ex)
         .await
         .map_err(db_error)?;
         Ok(())
@@ -101,8 +120,9 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// A write transaction, on the one writer connection.
     async fn begin(&self) -> Result<Transaction<'_, Sqlite>, CoreError> {
-        self.pool.begin().await.map_err(db_error)
+        self.writer.begin().await.map_err(db_error)
     }
 }
 
@@ -140,7 +160,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         let record = sqlite_rows::user(&row)?;
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(record)
     }
@@ -202,7 +222,7 @@ impl Store for SqliteStore {
         .rows_affected()
             == 1;
         if done {
-            Self::insert_audit(&mut tx, audit).await?;
+            Self::insert_audit(&mut *tx, audit).await?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(done)
@@ -262,7 +282,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        Self::insert_audit(&mut tx, &c.audit).await?;
+        Self::insert_audit(&mut *tx, &c.audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
@@ -313,7 +333,7 @@ impl Store for SqliteStore {
             tx.rollback().await.map_err(db_error)?;
             return Ok(false);
         }
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
@@ -334,7 +354,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)
     }
 
@@ -383,7 +403,7 @@ impl Store for SqliteStore {
             tx.rollback().await.map_err(db_error)?;
             return Ok(false);
         }
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
@@ -423,7 +443,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(())
     }
@@ -456,7 +476,7 @@ impl Store for SqliteStore {
         .bind(last_seen_at.0)
         .bind(expires_at.0)
         .bind(id.to_string())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(db_error)?;
         Ok(())
@@ -479,7 +499,7 @@ impl Store for SqliteStore {
                 .rows_affected()
                 == 1;
         if done {
-            Self::insert_audit(&mut tx, audit).await?;
+            Self::insert_audit(&mut *tx, audit).await?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(done)
@@ -489,20 +509,28 @@ impl Store for SqliteStore {
         &self,
         keys: &[String],
     ) -> Result<Vec<(String, ThrottleRow)>, CoreError> {
-        let mut out = Vec::new();
-        for key in keys {
-            let row = sqlx::query(
-                "SELECT failures, window_start, blocked_until FROM throttle WHERE key = ?",
-            )
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?;
-            if let Some(r) = row {
-                out.push((key.clone(), sqlite_rows::throttle(&r)?));
-            }
+        if keys.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        // One query for all keys (an account and an address): one round trip.
+        let marks = vec!["?"; keys.len()].join(", ");
+        let sql = format!(
+            "SELECT key, failures, window_start, blocked_until FROM throttle WHERE key IN ({marks})"
+        );
+        let mut q = sqlx::query(&sql);
+        for key in keys {
+            q = q.bind(key);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(db_error)?;
+        let mut found = Vec::with_capacity(rows.len());
+        for r in &rows {
+            found.push((column::<String>(r, "key")?, sqlite_rows::throttle(r)?));
+        }
+        // In the order asked for.
+        Ok(keys
+            .iter()
+            .filter_map(|k| found.iter().find(|(f, _)| f == k).cloned())
+            .collect())
     }
 
     async fn bump_throttle(
@@ -544,7 +572,7 @@ impl Store for SqliteStore {
     async fn clear_throttle(&self, key: &str) -> Result<(), CoreError> {
         sqlx::query("DELETE FROM throttle WHERE key = ?")
             .bind(key)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         Ok(())
@@ -580,7 +608,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         }
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
@@ -638,16 +666,15 @@ impl Store for SqliteStore {
             .map_err(db_error)?
             .rows_affected();
         if n > 0 {
-            Self::insert_audit(&mut tx, audit).await?;
+            Self::insert_audit(&mut *tx, audit).await?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(n)
     }
 
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), CoreError> {
-        let mut tx = self.begin().await?;
-        Self::insert_audit(&mut tx, event).await?;
-        tx.commit().await.map_err(db_error)
+        // One statement is its own transaction: no BEGIN and COMMIT round trips.
+        Self::insert_audit(&self.writer, event).await
     }
 
     async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditRecord>, CoreError> {
