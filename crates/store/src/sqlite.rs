@@ -1,6 +1,7 @@
 //! SQLite backend: one file, WAL journal, busy timeout, foreign keys on.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,6 +20,7 @@ use sqlx::{ConnectOptions, Sqlite, Transaction};
 
 use crate::rows::sqlite_rows::{self, column};
 use crate::rows::{db_error, USER_COLUMNS};
+use crate::sqlite_fast::FastReader;
 use crate::PoolSettings;
 
 /// The SQLite store.
@@ -30,10 +32,15 @@ use crate::PoolSettings;
 /// async queue instead, so a burst of cheap writes (audit rows of refused attempts) cannot
 /// push another request's write into those sleeps. The busy timeout still applies against
 /// other processes (the command-line tools) writing the same file.
+///
+/// The hottest point reads (a session by token, a user, throttle counters) first try a
+/// synchronous connection of their own ([`crate::sqlite_fast`]), which skips sqlx's hand-over
+/// to a connection thread.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: SqlitePool,
+    fast: Option<Arc<FastReader>>,
 }
 
 impl SqliteStore {
@@ -79,9 +86,15 @@ impl SqliteStore {
         let writer = open(1)
             .await
             .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
+        // The file exists now (the pools created it). An in-memory database has no file a
+        // second driver could open: it keeps the asynchronous path only.
+        let file = options.get_filename();
+        let fast = (file.as_os_str() != ":memory:" && file.is_file())
+            .then(|| Arc::new(FastReader::new(file)));
         Ok(SqliteStore {
             pool: readers,
             writer,
+            fast,
         })
     }
 
@@ -166,6 +179,9 @@ impl Store for SqliteStore {
     }
 
     async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError> {
+        if let Some(found) = self.fast.as_ref().and_then(|f| f.find_user(by)) {
+            return found;
+        }
         let (column, value) = match by {
             UserLookup::Id(id) => ("id", id.to_string()),
             UserLookup::Associate(a) => ("associate_id", a.get().to_string()),
@@ -452,6 +468,9 @@ impl Store for SqliteStore {
         &self,
         token_hash: &TokenHash,
     ) -> Result<Option<SessionRecord>, CoreError> {
+        if let Some(found) = self.fast.as_ref().and_then(|f| f.find_session(token_hash)) {
+            return found;
+        }
         let row = sqlx::query(
             "SELECT id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at \
              FROM sessions WHERE token_sha256 = ?",
@@ -511,6 +530,9 @@ impl Store for SqliteStore {
     ) -> Result<Vec<(String, ThrottleRow)>, CoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
+        }
+        if let Some(found) = self.fast.as_ref().and_then(|f| f.throttle_rows(keys)) {
+            return found;
         }
         // One query for all keys (an account and an address): one round trip.
         let marks = vec!["?"; keys.len()].join(", ");
