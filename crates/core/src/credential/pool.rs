@@ -166,6 +166,7 @@ fn worker_loop(rx: &Mutex<Receiver<Job>>, worker: &mut Argon2Worker, metrics: &C
         metrics.in_flight.fetch_add(1, Ordering::Relaxed);
         job(worker);
         metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+        metrics.jobs_run.fetch_add(1, Ordering::Relaxed);
     }
 }
 
