@@ -14,6 +14,7 @@
 //! wait for the writer, so in practice that fallback is rare.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use passgate_core::domain::TokenHash;
@@ -30,6 +31,10 @@ const MAX_IDLE: usize = 8;
 pub(crate) struct FastReader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Set when a connection could not be opened: from then on every read takes the
+    /// asynchronous path (this is an optimisation; retrying on every request would cost more
+    /// than it saves).
+    off: AtomicBool,
 }
 
 /// What a fast read found: `None` means "could not read now, use the asynchronous path".
@@ -41,6 +46,7 @@ impl FastReader {
         FastReader {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
+            off: AtomicBool::new(false),
         }
     }
 
@@ -59,13 +65,21 @@ impl FastReader {
     /// Runs `f` on an idle fast connection (opening one if none is idle). `None` when the
     /// database could not be read at once.
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Fast<T> {
+        if self.off.load(Ordering::Relaxed) {
+            return None;
+        }
         let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match taken {
             Some(c) => c,
             None => match self.open() {
                 Ok(c) => c,
                 Err(e) => {
-                    tracing::debug!(error = %e, "fast SQLite reader unavailable");
+                    if !self.off.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            error = %e,
+                            "cannot open a fast SQLite read connection; using the pool for every read"
+                        );
+                    }
                     return None;
                 }
             },

@@ -128,8 +128,11 @@ impl HashPool {
             return Err(self.refuse());
         };
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let metrics = Arc::clone(&self.metrics);
         let job: Job = Box::new(move |w| {
             let result = f(w);
+            // Counted before answering, so the caller's next look at the metrics includes it.
+            metrics.jobs_run.fetch_add(1, Ordering::Relaxed);
             // Free the place before answering, so the caller's next request finds it free.
             drop(place);
             // The receiver may be gone if the request was cancelled; nothing to do then.
@@ -166,7 +169,6 @@ fn worker_loop(rx: &Mutex<Receiver<Job>>, worker: &mut Argon2Worker, metrics: &C
         metrics.in_flight.fetch_add(1, Ordering::Relaxed);
         job(worker);
         metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
-        metrics.jobs_run.fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -125,7 +125,8 @@ impl Core {
                 return Err(self.refuse_by_policy(ctx, user, failures).await?);
             }
             Verdict::Reused => {
-                self.throttle_success(user.username.as_str(), cleared).await?;
+                self.throttle_success(user.username.as_str(), cleared)
+                    .await?;
                 let failure = reused_failure(self.policy.config().history);
                 return Err(self.refuse_by_policy(ctx, user, vec![failure]).await?);
             }
@@ -142,7 +143,8 @@ impl Core {
                 return Ok(ChangeOutcome::WrongPassword);
             }
         };
-        self.throttle_success(user.username.as_str(), cleared).await?;
+        self.throttle_success(user.username.as_str(), cleared)
+            .await?;
         let audit = self.event(
             ctx,
             AuditKind::PasswordChanged,
