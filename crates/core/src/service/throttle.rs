@@ -74,6 +74,11 @@ impl Core {
             Some(scope.into()),
         );
         self.audit_alone(event).await?;
+        // Tarpit: a closed-loop attacker gets one answer per connection per delay.
+        let delay = self.config.throttle.refusal_delay.min(wait);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         Err(CoreError::Throttled { retry_after })
     }
 

@@ -162,6 +162,51 @@ async fn a_success_resets_the_failure_count_it_saw() -> TestResult {
 }
 both_backends!(a_success_resets_the_failure_count_it_saw);
 
+async fn a_tarpitted_refusal_answers_like_any_other() -> TestResult {
+    let s = TestServer::start_with(|c| {
+        c.core.hash = fast_params();
+        c.trusted_proxy_header = Some("x-forwarded-for".into());
+        c.core.throttle.refusal_delay = std::time::Duration::from_millis(200);
+    })
+    .await?;
+    s.add_user("tarpit", PW).await?;
+    for _ in 0..5 {
+        let (_, body) = s
+            .soap12(PRINCIPAL, auth_envelope(SOAP12, "tarpit", "wrong password guess"))
+            .await?;
+        assert_eq!(
+            first_text(&body, "AuthenticationSucceeded").as_deref(),
+            Some("false")
+        );
+    }
+    // Delayed, but the same answer, the same audit row and no hashing.
+    let before = counters(&s).await?;
+    let (_, body) = s
+        .soap12(PRINCIPAL, auth_envelope(SOAP12, "tarpit", PW))
+        .await?;
+    assert_eq!(
+        first_text(&body, "ExceptionType").as_deref(),
+        Some("TooManyAttemptsException")
+    );
+    assert_eq!(counters(&s).await?, before);
+    let r = s
+        .http
+        .post(s.url("/security/credentials"))
+        .json(&serde_json::json!({"username": "tarpit", "password": PW}))
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 429);
+    assert_eq!(
+        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("30")
+    );
+    let rows = s.core.audit(Some("tarpit"), None, None).await?;
+    let throttled = rows.iter().filter(|r| r.event == "throttled").count();
+    assert_eq!(throttled, 2, "one row per refused attempt");
+    Ok(())
+}
+both_backends!(a_tarpitted_refusal_answers_like_any_other);
+
 #[tokio::test]
 async fn the_admission_queue_defaults_to_the_number_of_workers() -> TestResult {
     let s = TestServer::start_with(|c| c.core.hash = fast_params()).await?;
