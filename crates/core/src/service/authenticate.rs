@@ -95,6 +95,7 @@ impl Core {
                     user: other.as_ref().map(|u| (u.id, u.username.as_str())),
                 };
                 self.throttle_failure(ctx, &failed).await?;
+                self.failure_pause().await;
                 return Err(CoreError::InvalidCredentials);
             }
         };

@@ -140,6 +140,7 @@ impl Core {
                 );
                 self.audit_alone(event).await?;
                 self.throttle_failure(ctx, &subject).await?;
+                self.failure_pause().await;
                 return Ok(ChangeOutcome::WrongPassword);
             }
         };

@@ -134,6 +134,15 @@ impl Core {
         Ok(())
     }
 
+    /// Waits `throttle.failure_delay` (after a failed verification, whose hashing place is
+    /// already free) before the failure is answered.
+    pub(super) async fn failure_pause(&self) {
+        let delay = self.config.throttle.failure_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+
     /// Resets the account's counter after a successful verification. Writes only when
     /// [`Core::throttle_check`] saw a counter: most logins have none, and skipping the delete
     /// spares the database a write per login. A failure counted by a concurrent request

@@ -162,23 +162,47 @@ async fn a_success_resets_the_failure_count_it_saw() -> TestResult {
 }
 both_backends!(a_success_resets_the_failure_count_it_saw);
 
-async fn a_tarpitted_refusal_answers_like_any_other() -> TestResult {
+async fn delayed_failures_and_refusals_answer_like_any_other() -> TestResult {
     let s = TestServer::start_with(|c| {
         c.core.hash = fast_params();
         c.trusted_proxy_header = Some("x-forwarded-for".into());
         c.core.throttle.refusal_delay = std::time::Duration::from_millis(200);
+        c.core.throttle.failure_delay = std::time::Duration::from_millis(50);
     })
     .await?;
     s.add_user("tarpit", PW).await?;
     for _ in 0..5 {
         let (_, body) = s
-            .soap12(PRINCIPAL, auth_envelope(SOAP12, "tarpit", "wrong password guess"))
+            .soap12(
+                PRINCIPAL,
+                auth_envelope(SOAP12, "tarpit", "wrong password guess"),
+            )
             .await?;
         assert_eq!(
             first_text(&body, "AuthenticationSucceeded").as_deref(),
             Some("false")
         );
     }
+    // The failures (delayed) were answered as usual above; a delayed failure of an unknown
+    // name answers exactly like a known one's.
+    s.add_user("other-known", PW).await?;
+    let known = s
+        .soap12(
+            PRINCIPAL,
+            auth_envelope(SOAP12, "other-known", "wrong password guess"),
+        )
+        .await?;
+    let unknown = s
+        .soap12(
+            PRINCIPAL,
+            auth_envelope(SOAP12, "nobody-at-all", "wrong password guess"),
+        )
+        .await?;
+    assert_eq!(known, unknown);
+    assert_eq!(
+        first_text(&known.1, "AuthenticationSucceeded").as_deref(),
+        Some("false")
+    );
     // Delayed, but the same answer, the same audit row and no hashing.
     let before = counters(&s).await?;
     let (_, body) = s
@@ -205,7 +229,7 @@ async fn a_tarpitted_refusal_answers_like_any_other() -> TestResult {
     assert_eq!(throttled, 2, "one row per refused attempt");
     Ok(())
 }
-both_backends!(a_tarpitted_refusal_answers_like_any_other);
+both_backends!(delayed_failures_and_refusals_answer_like_any_other);
 
 #[tokio::test]
 async fn the_admission_queue_defaults_to_the_number_of_workers() -> TestResult {
