@@ -12,7 +12,7 @@ pub struct CoreConfig {
     pub hash: HashParams,
     /// Hashing threads (0 = one per core).
     pub hash_workers: usize,
-    /// Jobs allowed to wait for a hashing thread (0 = twice the workers).
+    /// Jobs allowed to wait for a hashing thread (0 = as many as the workers).
     pub hash_queue: usize,
     /// Sliding session lifetime: a session unused this long expires (default 6 h).
     pub session_idle: Duration,

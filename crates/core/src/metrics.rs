@@ -15,6 +15,9 @@ pub struct CoreMetrics {
     pub in_flight: AtomicI64,
     /// Jobs refused because the queue was full.
     pub queue_refused: AtomicU64,
+    /// Jobs run to completion on a hashing thread (a login is one job, a password change
+    /// one job: policy check, verification and hash together).
+    pub jobs_run: AtomicU64,
 }
 
 /// Attached by a front end to each response (as an HTTP response extension) so the server's

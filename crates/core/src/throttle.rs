@@ -21,6 +21,18 @@ pub struct ThrottleConfig {
     pub address_window: Duration,
     /// How long an address is blocked once over the limit (default 10 min).
     pub address_block: Duration,
+    /// How long a refused (throttled) attempt waits before it is answered (default 1 s,
+    /// never longer than the block has left; zero answers at once). The wait holds no
+    /// database connection and no hashing place, only the client's connection: a client
+    /// that retries at once, as brute-force tools do, then sends one attempt per connection
+    /// per second instead of thousands, and stops taking CPU from everyone else.
+    pub refusal_delay: Duration,
+    /// How long a failed verification (wrong password, unknown user, locked account, wrong
+    /// current password) waits before it is answered (default 100 ms; zero answers at once).
+    /// Like the refusal delay it holds no hashing place: it only slows a client that guesses
+    /// in a closed loop, so that its guesses take a small share of the hashing pool until
+    /// the throttle blocks it. The same for every kind of failure, so it tells none apart.
+    pub failure_delay: Duration,
 }
 
 impl Default for ThrottleConfig {
@@ -32,6 +44,8 @@ impl Default for ThrottleConfig {
             address_limit: 100,
             address_window: Duration::from_secs(600),
             address_block: Duration::from_secs(600),
+            refusal_delay: Duration::from_secs(1),
+            failure_delay: Duration::from_millis(100),
         }
     }
 }

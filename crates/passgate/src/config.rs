@@ -95,6 +95,8 @@ struct ThrottleFile {
     address_limit: Option<u32>,
     address_window_secs: Option<u64>,
     address_block_secs: Option<u64>,
+    refusal_delay_ms: Option<u64>,
+    failure_delay_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -327,6 +329,12 @@ impl Settings {
                 f.throttle.address_block_secs,
                 t.address_block,
             )?,
+            refusal_delay: env_parse::<u64>("PASSGATE_THROTTLE_REFUSAL_DELAY_MS")?
+                .or(f.throttle.refusal_delay_ms)
+                .map_or(t.refusal_delay, |ms| Duration::from_millis(ms.min(10_000))),
+            failure_delay: env_parse::<u64>("PASSGATE_THROTTLE_FAILURE_DELAY_MS")?
+                .or(f.throttle.failure_delay_ms)
+                .map_or(t.failure_delay, |ms| Duration::from_millis(ms.min(10_000))),
         };
         let core = CoreConfig {
             throttle,

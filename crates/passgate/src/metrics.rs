@@ -28,6 +28,7 @@ pub struct Metrics {
     queue_depth: Gauge,
     in_flight: Gauge,
     queue_refused: Counter,
+    jobs_run: Counter,
     core: Arc<CoreMetrics>,
 }
 
@@ -82,6 +83,12 @@ impl Metrics {
             "Requests refused because the hashing queue was full",
             queue_refused.clone(),
         );
+        let jobs_run = Counter::default();
+        registry.register(
+            "passgate_hash_jobs",
+            "Jobs run on the hashing threads (a login or a password change is one job)",
+            jobs_run.clone(),
+        );
         let workers_gauge: Gauge = Gauge::default();
         workers_gauge.set(i64::try_from(workers).unwrap_or(i64::MAX));
         registry.register("passgate_hash_workers", "Hashing threads", workers_gauge);
@@ -93,6 +100,7 @@ impl Metrics {
             queue_depth,
             in_flight,
             queue_refused,
+            jobs_run,
             core,
         }
     }
@@ -132,6 +140,9 @@ impl Metrics {
         self.queue_refused
             .inner()
             .store(c.queue_refused.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.jobs_run
+            .inner()
+            .store(c.jobs_run.load(Ordering::Relaxed), Ordering::Relaxed);
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {
             out.clear();

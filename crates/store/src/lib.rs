@@ -13,6 +13,7 @@
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+mod sqlite_fast;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod transfer;

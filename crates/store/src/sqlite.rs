@@ -1,6 +1,7 @@
 //! SQLite backend: one file, WAL journal, busy timeout, foreign keys on.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,12 +20,27 @@ use sqlx::{ConnectOptions, Sqlite, Transaction};
 
 use crate::rows::sqlite_rows::{self, column};
 use crate::rows::{db_error, USER_COLUMNS};
+use crate::sqlite_fast::FastReader;
 use crate::PoolSettings;
 
 /// The SQLite store.
+///
+/// Reads go through a pool of connections; every write goes through a second pool of exactly
+/// one connection. SQLite allows one writer at a time, and a connection that finds the write
+/// lock taken waits in SQLite's busy handler, which sleeps (1, 2, 5, 10 … ms) and retries.
+/// With one writer connection, the writers of this process wait for it in a fair (FIFO)
+/// async queue instead, so a burst of cheap writes (audit rows of refused attempts) cannot
+/// push another request's write into those sleeps. The busy timeout still applies against
+/// other processes (the command-line tools) writing the same file.
+///
+/// The hottest point reads (a session by token, a user, throttle counters) first try a
+/// synchronous connection of their own ([`crate::sqlite_fast`]), which skips sqlx's hand-over
+/// to a connection thread.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: SqlitePool,
+    fast: Option<Arc<FastReader>>,
 }
 
 impl SqliteStore {
@@ -54,30 +70,46 @@ impl SqliteStore {
         } else {
             options.disable_statement_logging()
         };
-        let pool = SqlitePoolOptions::new()
-            .max_connections(pool.max_connections)
-            // An embedded database has no connection to lose between uses; the default ping
-            // before every acquire costs a round trip to the connection's thread per query.
-            .test_before_acquire(false)
-            .acquire_timeout(pool.acquire_timeout)
-            .connect_with(options)
+        let open = |max: u32| {
+            SqlitePoolOptions::new()
+                .max_connections(max)
+                // An embedded database has no connection to lose between uses; the default
+                // ping before every acquire costs a round trip to the connection's thread per
+                // query.
+                .test_before_acquire(false)
+                .acquire_timeout(pool.acquire_timeout)
+                .connect_with(options.clone())
+        };
+        let readers = open(pool.max_connections)
             .await
             .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
-        Ok(SqliteStore { pool })
+        let writer = open(1)
+            .await
+            .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
+        // The file exists now (the pools created it). An in-memory database has no file a
+        // second driver could open: it keeps the asynchronous path only.
+        let file = options.get_filename();
+        let fast = (file.as_os_str() != ":memory:" && file.is_file())
+            .then(|| Arc::new(FastReader::new(file)));
+        Ok(SqliteStore {
+            pool: readers,
+            writer,
+            fast,
+        })
     }
 
     /// Applies pending migrations (idempotent).
     pub async fn migrate(&self) -> Result<(), CoreError> {
         sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .map_err(|e| CoreError::Storage(format!("migration failed: {e}")))
     }
 
-    async fn insert_audit(
-        tx: &mut Transaction<'_, Sqlite>,
-        e: &AuditEvent,
-    ) -> Result<(), CoreError> {
+    async fn insert_audit<'e, E>(ex: E, e: &AuditEvent) -> Result<(), CoreError>
+    where
+        E: sqlx::Executor<'e, Database = Sqlite>,
+    {
         sqlx::query(
             "INSERT INTO audit_events (at, user_id, username, event, front_end, client_addr, reason, actor) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -90,7 +122,7 @@ impl SqliteStore {
         .bind(e.client_addr.as_deref())
         .bind(e.reason.as_deref())
         .bind(e.actor.as_deref())
-        .execute(&mut **tx)
+        .execute(ex)
         .await
         .map_err(db_error)?;
         Ok(())
@@ -101,8 +133,9 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// A write transaction, on the one writer connection.
     async fn begin(&self) -> Result<Transaction<'_, Sqlite>, CoreError> {
-        self.pool.begin().await.map_err(db_error)
+        self.writer.begin().await.map_err(db_error)
     }
 }
 
@@ -140,12 +173,15 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         let record = sqlite_rows::user(&row)?;
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(record)
     }
 
     async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError> {
+        if let Some(found) = self.fast.as_ref().and_then(|f| f.find_user(by)) {
+            return found;
+        }
         let (column, value) = match by {
             UserLookup::Id(id) => ("id", id.to_string()),
             UserLookup::Associate(a) => ("associate_id", a.get().to_string()),
@@ -202,7 +238,7 @@ impl Store for SqliteStore {
         .rows_affected()
             == 1;
         if done {
-            Self::insert_audit(&mut tx, audit).await?;
+            Self::insert_audit(&mut *tx, audit).await?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(done)
@@ -262,7 +298,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        Self::insert_audit(&mut tx, &c.audit).await?;
+        Self::insert_audit(&mut *tx, &c.audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
@@ -313,7 +349,7 @@ impl Store for SqliteStore {
             tx.rollback().await.map_err(db_error)?;
             return Ok(false);
         }
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
@@ -334,7 +370,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)
     }
 
@@ -383,7 +419,7 @@ impl Store for SqliteStore {
             tx.rollback().await.map_err(db_error)?;
             return Ok(false);
         }
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
@@ -423,7 +459,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(())
     }
@@ -432,6 +468,9 @@ impl Store for SqliteStore {
         &self,
         token_hash: &TokenHash,
     ) -> Result<Option<SessionRecord>, CoreError> {
+        if let Some(found) = self.fast.as_ref().and_then(|f| f.find_session(token_hash)) {
+            return found;
+        }
         let row = sqlx::query(
             "SELECT id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at \
              FROM sessions WHERE token_sha256 = ?",
@@ -456,7 +495,7 @@ impl Store for SqliteStore {
         .bind(last_seen_at.0)
         .bind(expires_at.0)
         .bind(id.to_string())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(db_error)?;
         Ok(())
@@ -479,7 +518,7 @@ impl Store for SqliteStore {
                 .rows_affected()
                 == 1;
         if done {
-            Self::insert_audit(&mut tx, audit).await?;
+            Self::insert_audit(&mut *tx, audit).await?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(done)
@@ -489,20 +528,31 @@ impl Store for SqliteStore {
         &self,
         keys: &[String],
     ) -> Result<Vec<(String, ThrottleRow)>, CoreError> {
-        let mut out = Vec::new();
-        for key in keys {
-            let row = sqlx::query(
-                "SELECT failures, window_start, blocked_until FROM throttle WHERE key = ?",
-            )
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?;
-            if let Some(r) = row {
-                out.push((key.clone(), sqlite_rows::throttle(&r)?));
-            }
+        if keys.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        if let Some(found) = self.fast.as_ref().and_then(|f| f.throttle_rows(keys)) {
+            return found;
+        }
+        // One query for all keys (an account and an address): one round trip.
+        let marks = vec!["?"; keys.len()].join(", ");
+        let sql = format!(
+            "SELECT key, failures, window_start, blocked_until FROM throttle WHERE key IN ({marks})"
+        );
+        let mut q = sqlx::query(&sql);
+        for key in keys {
+            q = q.bind(key);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(db_error)?;
+        let mut found = Vec::with_capacity(rows.len());
+        for r in &rows {
+            found.push((column::<String>(r, "key")?, sqlite_rows::throttle(r)?));
+        }
+        // In the order asked for.
+        Ok(keys
+            .iter()
+            .filter_map(|k| found.iter().find(|(f, _)| f == k).cloned())
+            .collect())
     }
 
     async fn bump_throttle(
@@ -544,7 +594,7 @@ impl Store for SqliteStore {
     async fn clear_throttle(&self, key: &str) -> Result<(), CoreError> {
         sqlx::query("DELETE FROM throttle WHERE key = ?")
             .bind(key)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         Ok(())
@@ -580,7 +630,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         }
-        Self::insert_audit(&mut tx, audit).await?;
+        Self::insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
@@ -638,16 +688,15 @@ impl Store for SqliteStore {
             .map_err(db_error)?
             .rows_affected();
         if n > 0 {
-            Self::insert_audit(&mut tx, audit).await?;
+            Self::insert_audit(&mut *tx, audit).await?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(n)
     }
 
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), CoreError> {
-        let mut tx = self.begin().await?;
-        Self::insert_audit(&mut tx, event).await?;
-        tx.commit().await.map_err(db_error)
+        // One statement is its own transaction: no BEGIN and COMMIT round trips.
+        Self::insert_audit(&self.writer, event).await
     }
 
     async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditRecord>, CoreError> {

@@ -36,7 +36,8 @@ impl Drop for Admission {
 
 impl HashPool {
     /// Starts `workers` threads (0 = one per available core) behind a queue holding at most
-    /// `queue_capacity` waiting jobs (0 = twice the workers).
+    /// `queue_capacity` waiting jobs (0 = as many as there are workers: an admitted job then
+    /// waits for at most about one job per worker before it starts).
     pub fn start(
         params: HashParams,
         workers: usize,
@@ -49,7 +50,7 @@ impl HashPool {
             workers
         };
         let capacity = if queue_capacity == 0 {
-            workers * 2
+            workers
         } else {
             queue_capacity
         };
@@ -127,8 +128,11 @@ impl HashPool {
             return Err(self.refuse());
         };
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let metrics = Arc::clone(&self.metrics);
         let job: Job = Box::new(move |w| {
             let result = f(w);
+            // Counted before answering, so the caller's next look at the metrics includes it.
+            metrics.jobs_run.fetch_add(1, Ordering::Relaxed);
             // Free the place before answering, so the caller's next request finds it free.
             drop(place);
             // The receiver may be gone if the request was cancelled; nothing to do then.

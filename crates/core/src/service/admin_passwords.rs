@@ -29,6 +29,7 @@ pub enum UserRef<'a> {
 
 /// What a set-password job found.
 enum SetVerdict {
+    Policy(Vec<crate::error::PolicyFailure>),
     SameAsCurrent,
     Reused,
     Hashed(String),
@@ -212,17 +213,18 @@ impl Core {
         new: Password,
         must_change: bool,
     ) -> Result<(), CoreError> {
-        let failures = self
-            .evaluate_new_password(&new, password_rules::subject_of(user))
-            .await?;
-        if !failures.is_empty() {
-            return Err(self.refuse_by_policy(ctx, user, failures).await?);
-        }
         let current = user.password_hash.clone();
         let history = self.forbidden_history(user).await?;
+        let policy = self.policy_check(password_rules::subject_of(user));
+        // One job: the policy (no Argon2id work when it fails), then the reuse checks and
+        // the hash.
         let verdict = self
             .pool
             .run(move |w| -> Result<SetVerdict, CoreError> {
+                let failures = policy.run(&new)?;
+                if !failures.is_empty() {
+                    return Ok(SetVerdict::Policy(failures));
+                }
                 if w.verify(new.expose(), &current)? {
                     return Ok(SetVerdict::SameAsCurrent);
                 }
@@ -234,6 +236,9 @@ impl Core {
             .await??;
         let new_hash = match verdict {
             SetVerdict::Hashed(h) => h,
+            SetVerdict::Policy(failures) => {
+                return Err(self.refuse_by_policy(ctx, user, failures).await?);
+            }
             SetVerdict::SameAsCurrent => {
                 let f = vec![same_as_current_failure()];
                 return Err(self.refuse_by_policy(ctx, user, f).await?);

@@ -41,7 +41,7 @@ impl Core {
             user: user.as_ref().map(|u| (u.id, u.username.as_str())),
         };
         // Known and unknown names are throttled alike, by the name as presented.
-        self.throttle_check(ctx, &subject).await?;
+        let cleared = self.throttle_check(ctx, &subject).await?;
         let stored = user
             .as_ref()
             .map_or_else(|| self.dummy_hash.to_string(), |u| u.password_hash.clone());
@@ -95,10 +95,11 @@ impl Core {
                     user: other.as_ref().map(|u| (u.id, u.username.as_str())),
                 };
                 self.throttle_failure(ctx, &failed).await?;
+                self.failure_pause().await;
                 return Err(CoreError::InvalidCredentials);
             }
         };
-        self.throttle_success(login).await?;
+        self.throttle_success(login, cleared).await?;
         if let Some(new_hash) = verdict.rehash {
             let event = self.event(
                 ctx,

@@ -11,6 +11,8 @@ use super::{password_rules, Principal};
 
 /// What the hashing job found.
 enum Verdict {
+    /// The new password fails these policy rules (nothing was verified or hashed).
+    Policy(Vec<PolicyFailure>),
     /// The presented current password is wrong.
     WrongCurrent,
     /// The new password matches one in the user's history.
@@ -29,10 +31,12 @@ pub enum ChangeOutcome {
 }
 
 impl Core {
-    /// Changes the caller's own password. The policy is checked first (cheap, no hashing);
-    /// then one hashing job verifies the current password and hashes the new one; then the
-    /// change commits only if the credential is still the verified one, revoking every other
-    /// session of the user and writing the audit row in the same transaction.
+    /// Changes the caller's own password. The throttle is checked first (a blocked caller
+    /// costs no hashing); then ONE hashing job checks the new password against the policy,
+    /// verifies the current password and hashes the new one (a policy failure stops it before
+    /// any Argon2id work); then the change commits only if the credential is still the
+    /// verified one, revoking every other session of the user and writing the audit row in
+    /// the same transaction.
     pub async fn change_own_password(
         &self,
         ctx: &RequestContext,
@@ -84,26 +88,28 @@ impl Core {
         new: Password,
     ) -> Result<ChangeOutcome, CoreError> {
         self.check_hashing_room()?;
-        let mut failures = self
-            .evaluate_new_password(&new, password_rules::subject_of(user))
-            .await?;
-        if new.expose() == old.expose() {
-            failures.push(same_as_current_failure());
-        }
-        if !failures.is_empty() {
-            return Err(self.refuse_by_policy(ctx, user, failures).await?);
-        }
         let subject = super::throttle::Subject {
             login: user.username.as_str(),
             user: Some((user.id, user.username.as_str())),
         };
-        // The current-password check is a password guess like a login: same throttle.
-        self.throttle_check(ctx, &subject).await?;
+        // The current-password check is a password guess like a login: same throttle, and
+        // checked before the job so a blocked caller costs no hashing.
+        let cleared = self.throttle_check(ctx, &subject).await?;
         let history = self.forbidden_history(user).await?;
         let stored = user.password_hash.clone();
+        let policy = self.policy_check(password_rules::subject_of(user));
+        // One job: policy, then verify, then hash. Passing the admission queue once keeps an
+        // admitted change's latency to one wait (see docs/performance.md).
         let verdict = self
             .pool
             .run(move |w| -> Result<Verdict, CoreError> {
+                let mut failures = policy.run(&new)?;
+                if new.expose() == old.expose() {
+                    failures.push(same_as_current_failure());
+                }
+                if !failures.is_empty() {
+                    return Ok(Verdict::Policy(failures));
+                }
                 if !w.verify(old.expose(), &stored)? {
                     return Ok(Verdict::WrongCurrent);
                 }
@@ -115,8 +121,12 @@ impl Core {
             .await??;
         let new_hash = match verdict {
             Verdict::Hashed(h) => h,
+            Verdict::Policy(failures) => {
+                return Err(self.refuse_by_policy(ctx, user, failures).await?);
+            }
             Verdict::Reused => {
-                self.throttle_success(user.username.as_str()).await?;
+                self.throttle_success(user.username.as_str(), cleared)
+                    .await?;
                 let failure = reused_failure(self.policy.config().history);
                 return Err(self.refuse_by_policy(ctx, user, vec![failure]).await?);
             }
@@ -130,10 +140,12 @@ impl Core {
                 );
                 self.audit_alone(event).await?;
                 self.throttle_failure(ctx, &subject).await?;
+                self.failure_pause().await;
                 return Ok(ChangeOutcome::WrongPassword);
             }
         };
-        self.throttle_success(user.username.as_str()).await?;
+        self.throttle_success(user.username.as_str(), cleared)
+            .await?;
         let audit = self.event(
             ctx,
             AuditKind::PasswordChanged,

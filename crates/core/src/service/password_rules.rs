@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
+use crate::credential::breach::BreachIndex;
 use crate::credential::policy::{breached_failure, PolicySubject};
+use crate::credential::PasswordPolicy;
 use crate::domain::{AssociateId, Password, Role};
 use crate::error::PolicyFailure;
 use crate::store::{UserLookup, UserRecord};
@@ -60,40 +62,61 @@ pub(super) fn subject_of(user: &UserRecord) -> PolicySubject<'_> {
     }
 }
 
-impl Core {
-    /// Every rule `password` fails for `subject`, the breached-password index included (when
-    /// one is configured). Costs no hashing; the index lookup runs off the async threads.
-    pub async fn evaluate_new_password(
-        &self,
-        password: &Password,
-        subject: PolicySubject<'_>,
-    ) -> Result<Vec<PolicyFailure>, CoreError> {
-        // The strength estimate can cost from a fraction of a millisecond to a few hundred
-        // milliseconds for adversarial symbol strings, so it runs on the bounded hashing pool:
-        // never on the async threads, and refused at once (Overloaded) when the pool is full.
-        let policy = self.policy.clone();
-        let owned = OwnedSubject::of(&subject);
-        let candidate = password.clone();
-        let mut failures = self
-            .pool
-            .run(move |_| policy.check(&candidate, &owned.borrow()))
-            .await?;
+/// Everything a new password is checked against without the user's stored hashes: the
+/// stateless rules (blocklist, context words, strength, composition) and the breached-password
+/// index. Blocking (the strength estimate and the index lookup), so it runs on a hashing
+/// worker: either as its own job ([`Core::evaluate_new_password`]) or at the start of the job
+/// that also verifies and hashes (the change and set paths), so a change passes the admission
+/// queue once.
+pub(super) struct PolicyCheck {
+    policy: PasswordPolicy,
+    breach: Option<Arc<BreachIndex>>,
+    subject: OwnedSubject,
+}
+
+impl PolicyCheck {
+    /// Every rule `password` fails (empty when acceptable), the index included.
+    pub(super) fn run(&self, password: &Password) -> Result<Vec<PolicyFailure>, CoreError> {
+        let mut failures = self.policy.check(password, &self.subject.borrow());
         let too_long = failures
             .iter()
             .any(|f| f.code == crate::credential::policy::codes::TOO_LONG);
         if let (Some(index), false) = (&self.breach, too_long) {
-            let index = Arc::clone(index);
-            let candidate = password.clone();
             let min = self.policy.config().breach_min_count;
-            let found = tokio::task::spawn_blocking(move || index.count(candidate.expose()))
-                .await
-                .map_err(|e| CoreError::Internal(format!("breach lookup task: {e}")))?
+            let found = index
+                .count(password.expose())
                 .map_err(|e| CoreError::Internal(format!("breach index: {e}")))?;
             if found.is_some_and(|n| n >= min) {
                 failures.push(breached_failure());
             }
         }
         Ok(failures)
+    }
+}
+
+impl Core {
+    /// The policy check for `subject`, ready to move to a hashing worker.
+    pub(super) fn policy_check(&self, subject: PolicySubject<'_>) -> PolicyCheck {
+        PolicyCheck {
+            policy: self.policy.clone(),
+            breach: self.breach.clone(),
+            subject: OwnedSubject::of(&subject),
+        }
+    }
+
+    /// Every rule `password` fails for `subject`, the breached-password index included (when
+    /// one is configured). Costs no hashing, but runs as one job on the bounded hashing pool:
+    /// the strength estimate's cost depends on the input and the index lookup reads a file, so
+    /// neither runs on the async threads, and both are refused at once (Overloaded) when the
+    /// pool is full.
+    pub async fn evaluate_new_password(
+        &self,
+        password: &Password,
+        subject: PolicySubject<'_>,
+    ) -> Result<Vec<PolicyFailure>, CoreError> {
+        let check = self.policy_check(subject);
+        let candidate = password.clone();
+        self.pool.run(move |_| check.run(&candidate)).await?
     }
 
     /// `IsPasswordValid`: the rules `password` would fail for the user `target` (None or 0 =

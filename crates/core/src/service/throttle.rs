@@ -6,6 +6,13 @@ use crate::store::ThrottleRow;
 use crate::throttle::{account_key, address_key};
 use crate::{Core, CoreError, RequestContext};
 
+/// What [`Core::throttle_check`] found for an attempt it let through.
+#[must_use]
+pub(super) struct Cleared {
+    /// The account had a failure counter; a successful verification must reset it.
+    account_counted: bool,
+}
+
 /// Identifies whose attempt this is, for audit rows of throttle events.
 pub(super) struct Subject<'a> {
     pub login: &'a str,
@@ -36,20 +43,19 @@ impl Core {
         &self,
         ctx: &RequestContext,
         subject: &Subject<'_>,
-    ) -> Result<(), CoreError> {
+    ) -> Result<Cleared, CoreError> {
         let (acct, addr) = Self::keys(ctx, subject.login);
         let mut keys = vec![acct];
         keys.extend(addr);
         let now = self.clock.now();
-        let blocked = self
-            .store
-            .throttle_rows(&keys)
-            .await?
+        let rows = self.store.throttle_rows(&keys).await?;
+        let account_counted = rows.iter().any(|(k, _)| *k == keys[0]);
+        let blocked = rows
             .into_iter()
             .filter_map(|(k, r)| r.blocked_until.filter(|t| *t > now).map(|t| (k, t)))
             .max_by_key(|(_, t)| *t);
         let Some((key, until)) = blocked else {
-            return Ok(());
+            return Ok(Cleared { account_counted });
         };
         let wait = now.until(until);
         // Whole seconds, rounded up, so a client never retries too early.
@@ -68,6 +74,11 @@ impl Core {
             Some(scope.into()),
         );
         self.audit_alone(event).await?;
+        // Tarpit: a closed-loop attacker gets one answer per connection per delay.
+        let delay = self.config.throttle.refusal_delay.min(wait);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         Err(CoreError::Throttled { retry_after })
     }
 
@@ -123,8 +134,27 @@ impl Core {
         Ok(())
     }
 
-    /// Resets the account's counter after a successful verification.
-    pub(super) async fn throttle_success(&self, login: &str) -> Result<(), CoreError> {
+    /// Waits `throttle.failure_delay` (after a failed verification, whose hashing place is
+    /// already free) before the failure is answered.
+    pub(super) async fn failure_pause(&self) {
+        let delay = self.config.throttle.failure_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Resets the account's counter after a successful verification. Writes only when
+    /// [`Core::throttle_check`] saw a counter: most logins have none, and skipping the delete
+    /// spares the database a write per login. A failure counted by a concurrent request
+    /// between the check and now is kept, as if it had come just after this success.
+    pub(super) async fn throttle_success(
+        &self,
+        login: &str,
+        cleared: Cleared,
+    ) -> Result<(), CoreError> {
+        if !cleared.account_counted {
+            return Ok(());
+        }
         self.store.clear_throttle(&account_key(login)).await
     }
 }

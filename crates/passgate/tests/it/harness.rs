@@ -179,6 +179,10 @@ impl TestServer {
                 listen: Some("127.0.0.1:0".into()),
             },
         )?;
+        // Throttled and failed attempts are answered at once in tests (the delays are real
+        // time, not the clock); tests of the delays turn them back on.
+        settings.core.throttle.refusal_delay = Duration::ZERO;
+        settings.core.throttle.failure_delay = Duration::ZERO;
         tweak(&mut settings);
         let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
         let core = passgate::app::build_core(&settings, clock.clone()).await?;

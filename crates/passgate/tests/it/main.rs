@@ -9,6 +9,7 @@ mod bench;
 mod cli;
 mod concurrency;
 mod db_copy;
+mod hash_jobs;
 mod http;
 mod interop;
 mod multinode;
