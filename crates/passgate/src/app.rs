@@ -17,7 +17,7 @@ use passgate_soap::SoapState;
 use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::config::{Settings, BODY_LIMIT};
 use crate::metrics::{metrics_handler, track, Metrics};
@@ -87,10 +87,18 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
             settings.request_timeout,
         ))
         .layer(middleware::from_fn_with_state(metrics, track))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            // Path only: query strings may carry session ids.
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    // Path only: query strings may carry session ids.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                // A 5xx here is mostly a deliberate answer (503 when the hashing queue is
+                // full); real failures are logged once, at ERROR with a correlation id, by
+                // the SOAP and REST adapters. At ERROR this line flooded the log under
+                // overload (25 MB in 10 s) and cost CPU that hashing needed.
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
 }
 
 async fn healthz() -> &'static str {

@@ -118,5 +118,12 @@ async fn full_pool_refuses_before_looking_at_the_session() -> TestResult {
         .await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(first_text(&body, "Response").as_deref(), Some("true"));
+    // A deliberate refusal is not a server failure: no ERROR line about it.
+    let logs = captured_logs();
+    let flagged: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("ERROR") && l.contains("503"))
+        .collect();
+    assert!(flagged.is_empty(), "refusals logged as errors: {flagged:?}");
     Ok(())
 }
