@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::credential::{HashParams, PolicyConfig};
+use crate::credential::{HashParams, HashThreadPolicy, PolicyConfig};
 use crate::throttle::ThrottleConfig;
 
 /// Core settings with production defaults.
@@ -14,6 +14,8 @@ pub struct CoreConfig {
     pub hash_workers: usize,
     /// Jobs allowed to wait for a hashing thread (0 = as many as the workers).
     pub hash_queue: usize,
+    /// How the operating system schedules the hashing threads.
+    pub hash_thread_policy: HashThreadPolicy,
     /// Sliding session lifetime: a session unused this long expires (default 6 h).
     pub session_idle: Duration,
     /// Absolute session lifetime, however active (default 7 days).
@@ -33,6 +35,7 @@ impl Default for CoreConfig {
             hash: HashParams::default(),
             hash_workers: 0,
             hash_queue: 0,
+            hash_thread_policy: HashThreadPolicy::default(),
             session_idle: Duration::from_secs(6 * 3600),
             session_absolute: Duration::from_secs(7 * 24 * 3600),
             session_touch_interval: Duration::from_secs(60),

@@ -4,8 +4,10 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::header::RETRY_AFTER;
 use axum::http::{StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -99,6 +101,27 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
                 // overload (25 MB in 10 s) and cost CPU that hashing needed.
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
+        .layer(middleware::from_fn_with_state(
+            settings.refusal_pace,
+            pace_refusals,
+        ))
+}
+
+/// Holds an overload refusal (503 with `Retry-After`) until `pace` has passed since the
+/// request arrived. A client that retries a refusal at once, ignoring `Retry-After`, then
+/// sends at most one request per `pace` per connection instead of one per round trip, so a
+/// retry loop cannot take the CPUs that admitted requests are hashing on; the wait is a
+/// timer, holding no thread, database connection or hashing place.
+async fn pace_refusals(State(pace): State<Duration>, req: Request, next: Next) -> Response {
+    let arrived = tokio::time::Instant::now();
+    let response = next.run(req).await;
+    if !pace.is_zero()
+        && response.status() == StatusCode::SERVICE_UNAVAILABLE
+        && response.headers().contains_key(RETRY_AFTER)
+    {
+        crate::pace::sleep_until(arrived + pace).await;
+    }
+    response
 }
 
 async fn healthz() -> &'static str {

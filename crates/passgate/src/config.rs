@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use passgate_core::credential::policy::Composition;
-use passgate_core::credential::{HashParams, PolicyConfig};
+use passgate_core::credential::{HashParams, HashThreadPolicy, PolicyConfig};
 use passgate_core::CoreConfig;
 use serde::Deserialize;
 
@@ -16,6 +16,10 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE: &str = "sqlite://passgate.db";
 /// Largest request body accepted by any front end.
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// Default least latency of an overload refusal, in milliseconds (see `Settings::refusal_pace`).
+pub const DEFAULT_REFUSAL_PACE_MS: f64 = 1.5;
+/// Upper bound of `argon2.refusal_pace_ms`: a refusal must stay quick.
+pub const MAX_REFUSAL_PACE_MS: f64 = 100.0;
 
 /// Errors in the configuration; each names the setting.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +111,8 @@ struct Argon2File {
     parallelism: Option<u32>,
     workers: Option<usize>,
     queue: Option<usize>,
+    thread_policy: Option<String>,
+    refusal_pace_ms: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,6 +158,9 @@ pub struct Settings {
     pub online: bool,
     /// Breached-password index file (checked on every new password when set).
     pub breach_index: Option<std::path::PathBuf>,
+    /// Least time between a request's arrival and its overload refusal (503 with
+    /// `Retry-After`); zero answers refusals as soon as they are decided.
+    pub refusal_pace: Duration,
     /// Core settings.
     pub core: CoreConfig,
 }
@@ -345,6 +354,9 @@ impl Settings {
             hash_queue: env_parse("PASSGATE_ARGON2_QUEUE")?
                 .or(f.argon2.queue)
                 .unwrap_or(0),
+            hash_thread_policy: thread_policy(
+                env("PASSGATE_ARGON2_THREAD_POLICY").or(f.argon2.thread_policy),
+            )?,
             session_idle: idle,
             session_absolute: absolute,
             policy,
@@ -386,9 +398,36 @@ impl Settings {
             breach_index: env("PASSGATE_BREACH_INDEX")
                 .or(f.breach.index)
                 .map(std::path::PathBuf::from),
+            refusal_pace: refusal_pace(
+                env_parse::<f64>("PASSGATE_ARGON2_REFUSAL_PACE_MS")?.or(f.argon2.refusal_pace_ms),
+            )?,
             core,
         })
     }
+}
+
+/// `argon2.thread_policy`: `batch` (default) or `normal`.
+fn thread_policy(value: Option<String>) -> Result<HashThreadPolicy, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("batch") => Ok(HashThreadPolicy::Batch),
+        Some("normal") => Ok(HashThreadPolicy::Normal),
+        Some(other) => Err(ConfigError::Invalid {
+            name: "argon2.thread_policy",
+            message: format!("{other:?} is neither \"batch\" nor \"normal\""),
+        }),
+    }
+}
+
+/// `argon2.refusal_pace_ms` (fractions allowed), checked against 0..=`MAX_REFUSAL_PACE_MS`.
+fn refusal_pace(ms: Option<f64>) -> Result<Duration, ConfigError> {
+    let ms = ms.unwrap_or(DEFAULT_REFUSAL_PACE_MS);
+    if !(0.0..=MAX_REFUSAL_PACE_MS).contains(&ms) {
+        return Err(ConfigError::Invalid {
+            name: "argon2.refusal_pace_ms",
+            message: format!("must be between 0 and {MAX_REFUSAL_PACE_MS}"),
+        });
+    }
+    Ok(Duration::from_secs_f64(ms / 1000.0))
 }
 
 /// The password policy: file values, overridden by `PASSGATE_POLICY_*` (and the older
@@ -443,6 +482,35 @@ fn policy_config(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overload_settings_from_the_file() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        let s = Settings::load(None, &Overrides::default())?;
+        assert_eq!(s.refusal_pace, Duration::from_micros(1_500));
+        assert_eq!(s.core.hash_thread_policy, HashThreadPolicy::Batch);
+        std::fs::write(
+            &path,
+            "[argon2]\nrefusal_pace_ms = 0.25\nthread_policy = \"Normal\"\n",
+        )?;
+        let s = Settings::load(Some(&path), &Overrides::default())?;
+        assert_eq!(s.refusal_pace, Duration::from_micros(250));
+        assert_eq!(s.core.hash_thread_policy, HashThreadPolicy::Normal);
+        for bad in [
+            "refusal_pace_ms = -1.0",
+            "refusal_pace_ms = 101.0",
+            "refusal_pace_ms = nan",
+            "thread_policy = \"idle\"",
+        ] {
+            std::fs::write(&path, format!("[argon2]\n{bad}\n"))?;
+            assert!(
+                Settings::load(Some(&path), &Overrides::default()).is_err(),
+                "{bad} was accepted"
+            );
+        }
+        Ok(())
+    }
 
     #[test]
     fn file_values_apply_and_unknown_keys_fail() -> Result<(), Box<dyn std::error::Error>> {

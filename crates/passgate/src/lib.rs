@@ -10,4 +10,5 @@ pub mod config;
 pub mod db_copy;
 pub mod metrics;
 pub mod microbench;
+pub mod pace;
 pub mod telemetry;

@@ -14,6 +14,39 @@ use crate::CoreError;
 
 type Job = Box<dyn FnOnce(&mut Argon2Worker) + Send>;
 
+/// How the operating system schedules the hashing threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashThreadPolicy {
+    /// Linux `SCHED_BATCH`: the kernel treats the threads as CPU-bound and lets threads
+    /// woken by the network (cheap requests, refusals, health checks) run before them, while
+    /// their share of the CPU against other processes stays that of a normal thread.
+    /// Elsewhere the same as `Normal`.
+    #[default]
+    Batch,
+    /// The operating system's default policy.
+    Normal,
+}
+
+/// Applies `policy` to the calling thread; a refusal by the OS is logged, not fatal.
+fn apply(policy: HashThreadPolicy) {
+    #[cfg(target_os = "linux")]
+    if policy == HashThreadPolicy::Batch {
+        use thread_priority::{
+            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+            ThreadPriority, ThreadSchedulePolicy,
+        };
+        if let Err(e) = set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Min,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+        ) {
+            tracing::warn!(error = ?e, "cannot give the hashing thread SCHED_BATCH; it keeps the default policy");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = policy;
+}
+
 /// Handle to the hashing workers. Cloning shares the same pool.
 #[derive(Clone)]
 pub struct HashPool {
@@ -42,6 +75,7 @@ impl HashPool {
         params: HashParams,
         workers: usize,
         queue_capacity: usize,
+        thread_policy: HashThreadPolicy,
         metrics: Arc<CoreMetrics>,
     ) -> Result<Self, CoreError> {
         let workers = if workers == 0 {
@@ -65,7 +99,7 @@ impl HashPool {
             let metrics = Arc::clone(&metrics);
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
-                .spawn(move || worker_loop(&rx, &mut worker, &metrics))
+                .spawn(move || worker_loop(&rx, &mut worker, &metrics, thread_policy))
                 .map_err(|e| CoreError::Internal(format!("cannot start hashing thread: {e}")))?;
         }
         Ok(HashPool {
@@ -156,7 +190,13 @@ impl HashPool {
     }
 }
 
-fn worker_loop(rx: &Mutex<Receiver<Job>>, worker: &mut Argon2Worker, metrics: &CoreMetrics) {
+fn worker_loop(
+    rx: &Mutex<Receiver<Job>>,
+    worker: &mut Argon2Worker,
+    metrics: &CoreMetrics,
+    policy: HashThreadPolicy,
+) {
+    apply(policy);
     loop {
         let job = {
             let Ok(guard) = rx.lock() else { return };
@@ -187,16 +227,53 @@ mod tests {
     #[tokio::test]
     async fn runs_jobs_on_worker_threads() -> Result<(), CoreError> {
         let metrics = Arc::new(CoreMetrics::default());
-        let pool = HashPool::start(params(), 1, 1, Arc::clone(&metrics))?;
+        let pool = HashPool::start(
+            params(),
+            1,
+            1,
+            HashThreadPolicy::Normal,
+            Arc::clone(&metrics),
+        )?;
         let phc = pool.run(|w| w.hash("pw")).await??;
         assert!(pool.run(move |w| w.verify("pw", &phc)).await??);
+        Ok(())
+    }
+
+    /// The scheduling policy of the calling thread, from `/proc/thread-self/stat` (field 41).
+    #[cfg(target_os = "linux")]
+    fn current_policy() -> Option<u32> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        let after_name = &stat[stat.rfind(')')? + 1..];
+        after_name.split_whitespace().nth(41 - 3)?.parse().ok()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_get_the_configured_policy() -> Result<(), CoreError> {
+        const SCHED_OTHER: u32 = 0;
+        const SCHED_BATCH: u32 = 3;
+        for (policy, expected) in [
+            (HashThreadPolicy::Batch, SCHED_BATCH),
+            (HashThreadPolicy::Normal, SCHED_OTHER),
+        ] {
+            let pool = HashPool::start(params(), 1, 1, policy, Arc::new(CoreMetrics::default()))?;
+            assert_eq!(pool.run(|_| current_policy()).await?, Some(expected));
+        }
+        // The caller's own thread is not touched.
+        assert_eq!(current_policy(), Some(SCHED_OTHER));
         Ok(())
     }
 
     #[tokio::test]
     async fn full_queue_refuses_immediately() -> Result<(), CoreError> {
         let metrics = Arc::new(CoreMetrics::default());
-        let pool = HashPool::start(params(), 1, 1, Arc::clone(&metrics))?;
+        let pool = HashPool::start(
+            params(),
+            1,
+            1,
+            HashThreadPolicy::Normal,
+            Arc::clone(&metrics),
+        )?;
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
         // Occupy the only worker until released.
@@ -228,7 +305,13 @@ mod tests {
     #[tokio::test]
     async fn finished_jobs_give_their_places_back() -> Result<(), CoreError> {
         let metrics = Arc::new(CoreMetrics::default());
-        let pool = HashPool::start(params(), 1, 1, Arc::clone(&metrics))?;
+        let pool = HashPool::start(
+            params(),
+            1,
+            1,
+            HashThreadPolicy::Normal,
+            Arc::clone(&metrics),
+        )?;
         for _ in 0..20 {
             pool.run(|_| ()).await?;
         }

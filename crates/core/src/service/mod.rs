@@ -81,6 +81,7 @@ impl Core {
             config.hash,
             config.hash_workers,
             config.hash_queue,
+            config.hash_thread_policy,
             Arc::clone(&metrics),
         )?;
         let random = crate::domain::SessionToken::generate();

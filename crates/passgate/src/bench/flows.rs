@@ -43,7 +43,8 @@ impl Flow for LoginFlow {
 }
 
 /// Changes its user's password with every request, each time to a fresh random one (so the
-/// change is real and passes any history or strength rule).
+/// change is real and passes any history or strength rule). A request refused for overload
+/// changed nothing, so it is sent again as it was, as a retrying client would.
 pub struct ChangeFlow {
     api: Api,
     token: SecretString,
@@ -51,6 +52,9 @@ pub struct ChangeFlow {
     pending: Option<Password>,
     /// After a change whose outcome is unknown: the password it may have set.
     maybe: Option<Password>,
+    /// The last request, while it is to be sent again (it was refused for overload).
+    resend: Option<Req>,
+    last: Option<Req>,
 }
 
 impl ChangeFlow {
@@ -62,6 +66,8 @@ impl ChangeFlow {
             current,
             pending: None,
             maybe: None,
+            resend: None,
+            last: None,
         }
     }
 
@@ -73,6 +79,9 @@ impl ChangeFlow {
 
 impl Flow for ChangeFlow {
     fn next(&mut self) -> Req {
+        if let Some(req) = self.resend.take() {
+            return req;
+        }
         let new =
             passgate_core::credential::policy::generate(&passgate_core::credential::PolicyConfig {
                 min_chars: NEW_PASSWORD_CHARS,
@@ -80,12 +89,17 @@ impl Flow for ChangeFlow {
             });
         let req = protocol::change(self.api, &self.token, &self.current, &new);
         self.pending = Some(new);
+        self.last = Some(req.clone());
         req
     }
 
     fn answer(&mut self, resp: &Resp) -> &'static str {
         let kind = protocol::read_change(self.api, resp);
         match kind {
+            "overloaded" | "overloaded_without_retry_after" => {
+                // Refused before any work: the same change is still to be made.
+                self.resend = self.last.clone();
+            }
             "ok" => {
                 if let Some(p) = self.pending.take() {
                     self.current = p;

@@ -127,3 +127,41 @@ async fn full_pool_refuses_before_looking_at_the_session() -> TestResult {
     assert!(flagged.is_empty(), "refusals logged as errors: {flagged:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn refusals_are_paced_and_nothing_else_is() -> TestResult {
+    let pace = Duration::from_millis(600);
+    let s = TestServer::start_with(|c| {
+        c.core.hash = fast_params();
+        c.core.hash_workers = 1;
+        c.core.hash_queue = 1;
+        c.refusal_pace = pace;
+    })
+    .await?;
+    s.add_user("paced", PW).await?;
+    let release = fill_pool(&s, 2).await?;
+    // An overload refusal is held until the pace has passed since the request arrived.
+    let t0 = Instant::now();
+    let (status, body) = s
+        .soap12(PRINCIPAL, auth_envelope(SOAP12, "paced", PW))
+        .await?;
+    let refused_after = t0.elapsed();
+    assert_eq!(status, 503, "{body}");
+    assert!(refused_after >= pace, "refused after {refused_after:?}");
+    let t0 = Instant::now();
+    let r = s
+        .http
+        .put(s.url("/logins/ChangePassword"))
+        .json(&serde_json::json!({"sessionId": "unknown", "password": PW, "newPassword": "a new long passphrase here"}))
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 503);
+    assert!(t0.elapsed() >= pace);
+    // Answers other than overload refusals are not held.
+    let t0 = Instant::now();
+    let r = s.http.get(s.url("/healthz")).send().await?;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(t0.elapsed() < pace, "healthz was held");
+    drop(release);
+    Ok(())
+}
