@@ -17,7 +17,7 @@ pub const DEFAULT_DATABASE: &str = "sqlite://passgate.db";
 /// Largest request body accepted by any front end.
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// Default least latency of an overload refusal, in milliseconds (see `Settings::refusal_pace`).
-pub const DEFAULT_REFUSAL_PACE_MS: f64 = 1.5;
+pub const DEFAULT_REFUSAL_PACE_MS: f64 = 2.0;
 /// Upper bound of `argon2.refusal_pace_ms`: a refusal must stay quick.
 pub const MAX_REFUSAL_PACE_MS: f64 = 100.0;
 
@@ -488,7 +488,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("c.toml");
         let s = Settings::load(None, &Overrides::default())?;
-        assert_eq!(s.refusal_pace, Duration::from_micros(1_500));
+        assert_eq!(s.refusal_pace, Duration::from_millis(2));
         assert_eq!(s.core.hash_thread_policy, HashThreadPolicy::Batch);
         std::fs::write(
             &path,
