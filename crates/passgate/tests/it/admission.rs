@@ -44,6 +44,15 @@ async fn fill_pool(
     Ok(release_tx)
 }
 
+/// A REST password change with a session id nobody has.
+async fn rest_change_without_session(s: &TestServer) -> reqwest::Result<reqwest::Response> {
+    s.http
+        .put(s.url("/logins/ChangePassword"))
+        .json(&serde_json::json!({"sessionId": "unknown", "password": PW, "newPassword": "a new long passphrase here"}))
+        .send()
+        .await
+}
+
 #[tokio::test]
 async fn full_pool_refuses_before_looking_at_the_session() -> TestResult {
     let s = TestServer::start_with(|c| {
@@ -85,12 +94,7 @@ async fn full_pool_refuses_before_looking_at_the_session() -> TestResult {
         );
     }
     // REST change and login alike.
-    let r = s
-        .http
-        .put(s.url("/logins/ChangePassword"))
-        .json(&serde_json::json!({"sessionId": "unknown", "password": PW, "newPassword": "a new long passphrase here"}))
-        .send()
-        .await?;
+    let r = rest_change_without_session(&s).await?;
     assert_eq!(r.status().as_u16(), 503);
     assert!(r.headers().contains_key("retry-after"));
     let (status, body) = s
@@ -149,12 +153,7 @@ async fn refusals_are_paced_and_nothing_else_is() -> TestResult {
     assert_eq!(status, 503, "{body}");
     assert!(refused_after >= pace, "refused after {refused_after:?}");
     let t0 = Instant::now();
-    let r = s
-        .http
-        .put(s.url("/logins/ChangePassword"))
-        .json(&serde_json::json!({"sessionId": "unknown", "password": PW, "newPassword": "a new long passphrase here"}))
-        .send()
-        .await?;
+    let r = rest_change_without_session(&s).await?;
     assert_eq!(r.status().as_u16(), 503);
     assert!(t0.elapsed() >= pace);
     // Answers other than overload refusals are not held.
