@@ -561,6 +561,8 @@ async fn serve(settings: Settings, ready_file: Option<PathBuf>) -> Result<(), Cl
         database = %passgate_store::redact_url(&settings.database_url),
         hash_workers = core.pool().workers(),
         hash_queue = core.pool().capacity(),
+        hash_thread_policy = ?settings.core.hash_thread_policy,
+        refusal_pace_ms = settings.refusal_pace.as_secs_f64() * 1000.0,
         "passgate listening"
     );
     let router = crate::app::router(core, &settings);
