@@ -57,6 +57,16 @@ pub struct Report {
     pub server_cpu_s: Option<f64>,
     /// CPU seconds the load generator (this process) used during the measured phase.
     pub client_cpu_s: Option<f64>,
+    /// CPU seconds the server's hashing threads used during the measured phase.
+    pub hashing_cpu_s: Option<f64>,
+    /// hashing_cpu_s ÷ (cores × phase): the share of the machine the server spent on its
+    /// hashing threads. With `hash_ms_in_server` it splits `ratio` into what the server
+    /// controls (everything but hashing) and what the hardware does to each hash:
+    /// ratio ≈ hashing_share × hash_ms ÷ hash_ms_in_server.
+    pub hashing_share: Option<f64>,
+    /// Hashing-thread CPU per Argon2id operation completed in the phase, milliseconds: what
+    /// one hash costs inside the server under this load (null where no hashing applies).
+    pub hash_ms_in_server: Option<f64>,
     /// Scenario-specific figures.
     pub details: serde_json::Value,
 }
@@ -112,6 +122,16 @@ impl Report {
             let per_op = f64::from(h) * facts.hash_time.as_secs_f64();
             (per_op > 0.0).then(|| facts.cores as f64 / per_op)
         });
+        let hashing_cpu = outcome.cpu.hashing.map(|d| d.as_secs_f64());
+        let hashing_share = hashing_cpu
+            .filter(|_| phase > 0.0 && facts.cores > 0)
+            .map(|cpu| cpu / (facts.cores as f64 * phase));
+        let hash_ms_in_server = match (hashing_cpu, outcome.hashes_per_op) {
+            (Some(cpu), Some(h)) if completed_in_phase > 0 => {
+                Some(cpu * 1e3 / (completed_in_phase as f64 * f64::from(h)))
+            }
+            _ => None,
+        };
         let summary = outcome.samples.summary_of("ok");
         let mib = |kib: u64| round(kib as f64 / 1024.0);
         Report {
@@ -140,6 +160,9 @@ impl Report {
             rss_mib: facts.rss.map(|r| mib(r.current_kib)),
             server_cpu_s: outcome.cpu.server.map(|d| round(d.as_secs_f64())),
             client_cpu_s: outcome.cpu.client.map(|d| round(d.as_secs_f64())),
+            hashing_cpu_s: hashing_cpu.map(round),
+            hashing_share: hashing_share.map(round),
+            hash_ms_in_server: hash_ms_in_server.map(round),
             details: outcome.details.clone(),
         }
     }
@@ -212,6 +235,13 @@ impl Report {
             per_request(self.server_cpu_s),
             per_request(self.client_cpu_s)
         );
+        let _ = writeln!(
+            t,
+            "  {:<14} {} of the machine in the hashing threads, {} per hash",
+            "hashing",
+            opt(self.hashing_share, ""),
+            opt(self.hash_ms_in_server, " ms")
+        );
         let _ = writeln!(t, "  by outcome:");
         let _ = writeln!(
             t,
@@ -279,7 +309,10 @@ mod tests {
             samples: rec,
             phase: Duration::from_secs(1),
             hashes_per_op: Some(2),
-            cpu: crate::bench::server::CpuUse::default(),
+            cpu: crate::bench::server::CpuUse {
+                hashing: Some(Duration::from_millis(1600)),
+                ..Default::default()
+            },
             details: serde_json::json!({"a": {"b": 1}}),
         };
         let facts = RunFacts {
@@ -299,6 +332,10 @@ mod tests {
         assert_eq!(r.hash_limit, Some(40.0));
         assert_eq!(r.ratio, Some(1.0));
         assert_eq!(r.peak_rss_mib, None);
+        // 1.6 s of hashing over 1 s on 2 cores; 40 changes of 2 hashes each.
+        assert_eq!(r.hashing_share, Some(0.8));
+        assert_eq!(r.hash_ms_in_server, Some(20.0));
+        assert!(r.server_cpu_s.is_none());
         let line = serde_json::to_string(&r)?;
         let v: serde_json::Value = serde_json::from_str(&line)?;
         assert_eq!(v["scenario"], "change-rest");

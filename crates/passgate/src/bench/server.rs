@@ -121,13 +121,45 @@ pub fn read_rss(pid: u32) -> Option<Rss> {
 /// `/proc/<pid>/stat` (Linux reports it in USER_HZ ticks, 100 per second).
 pub fn cpu_time(pid: u32) -> Option<Duration> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat_cpu_time(&text)
+}
+
+/// utime + stime of one `stat` line (of a process or a thread).
+fn stat_cpu_time(stat: &str) -> Option<Duration> {
     // Fields after the command name (which may contain spaces) start at the state, field 3;
     // utime and stime are fields 14 and 15.
-    let rest = &text[text.rfind(')')? + 1..];
+    let rest = &stat[stat.rfind(')')? + 1..];
     let mut fields = rest.split_whitespace().skip(11);
     let utime: u64 = fields.next()?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// The name prefix of the server's hashing threads (`argon2-0`, `argon2-1`, ...).
+const HASHING_THREAD_PREFIX: &str = "(argon2-";
+
+/// Whether a thread's `stat` line (`tid (name) state ...`) is a hashing thread's.
+fn is_hashing_thread(stat: &str) -> bool {
+    stat.find(' ')
+        .is_some_and(|i| stat[i + 1..].starts_with(HASHING_THREAD_PREFIX))
+}
+
+/// CPU time the hashing threads of process `pid` have used so far, from
+/// `/proc/<pid>/task/*/stat` (None when none can be read, e.g. not on Linux).
+pub fn hashing_cpu_time(pid: u32) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = None;
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        if is_hashing_thread(&stat) {
+            if let Some(t) = stat_cpu_time(&stat) {
+                total = Some(total.unwrap_or(Duration::ZERO) + t);
+            }
+        }
+    }
+    total
 }
 
 /// CPU used by the server and by this benchmark process over a phase.
@@ -137,6 +169,8 @@ pub struct CpuUse {
     pub server: Option<Duration>,
     /// This process's CPU time (the load generator).
     pub client: Option<Duration>,
+    /// The CPU time of the server's hashing threads (None when it cannot be read).
+    pub hashing: Option<Duration>,
 }
 
 /// Measures [`CpuUse`] from its start to [`CpuMeter::stop`].
@@ -158,6 +192,7 @@ impl CpuMeter {
         CpuUse {
             server: server_pid.and_then(cpu_time),
             client: cpu_time(std::process::id()),
+            hashing: server_pid.and_then(hashing_cpu_time),
         }
     }
 
@@ -168,6 +203,7 @@ impl CpuMeter {
         CpuUse {
             server: delta(self.start.server, end.server),
             client: delta(self.start.client, end.client),
+            hashing: delta(self.start.hashing, end.hashing),
         }
     }
 }
@@ -272,6 +308,47 @@ mod tests {
         assert!(used.client.is_some() && used.server.is_some());
         assert!(cpu_time(std::process::id()).is_some());
         assert!(cpu_time(u32::MAX).is_none());
+    }
+
+    #[test]
+    fn recognises_hashing_threads_by_name() {
+        assert!(is_hashing_thread("4242 (argon2-0) R 1 2 3"));
+        assert!(is_hashing_thread("4243 (argon2-11) S 1 2 3"));
+        assert!(!is_hashing_thread("4244 (tokio-runtime-w) S 1 2 3"));
+        assert!(!is_hashing_thread("4245 (passgate) S 1 2 3"));
+        assert!(!is_hashing_thread("(argon2-0)"));
+    }
+
+    #[test]
+    fn reads_the_hashing_threads_cpu_time() {
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let (burnt, burning) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("argon2-test".into())
+            .spawn(move || {
+                let t0 = std::time::Instant::now();
+                let mut x = 0u64;
+                while t0.elapsed() < Duration::from_millis(200) {
+                    x = x.wrapping_mul(31).wrapping_add(7);
+                }
+                let _ = burnt.send(());
+                // Stay alive until read: an exited thread leaves /proc/<pid>/task.
+                let _ = wait.recv();
+                x
+            });
+        let Ok(thread) = thread else {
+            panic!("could not start the test thread");
+        };
+        let _ = burning.recv();
+        let after = hashing_cpu_time(std::process::id());
+        let _ = done.send(());
+        let _ = thread.join();
+        // At least the test thread's 200 ms (other tests' hashing threads may add to it).
+        assert!(
+            after.is_some_and(|u| u >= Duration::from_millis(150)),
+            "hashing threads' CPU: {after:?}"
+        );
+        assert!(hashing_cpu_time(u32::MAX).is_none());
     }
 
     #[test]
