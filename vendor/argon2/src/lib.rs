@@ -420,28 +420,37 @@ impl<'key> Argon2<'key> {
                         } else {
                             0
                         };
-                        let prev = &memory_blocks[prev_index];
-                        let reference = &memory_blocks[ref_index];
-                        let result = if data_independent_addressing {
+                        // passgate: the new block is written in place (`compress_into`);
+                        // the previous and reference blocks are never the current one.
+                        let (before, from_cur) = memory_blocks.split_at_mut(cur_index);
+                        let Some((cur, after)) = from_cur.split_first_mut() else {
+                            return Err(Error::MemoryTooLittle);
+                        };
+                        let other = |index: usize| -> Option<&Block> {
+                            if index < cur_index {
+                                before.get(index)
+                            } else {
+                                after.get(index.checked_sub(cur_index + 1)?)
+                            }
+                        };
+                        let (Some(prev), Some(reference)) = (other(prev_index), other(ref_index))
+                        else {
+                            return Err(Error::MemoryTooLittle);
+                        };
+                        if data_independent_addressing {
                             if next < segment_length && next % ADDRESSES_IN_BLOCK != 0 {
                                 let rand = address_block.as_ref()[next % ADDRESSES_IN_BLOCK];
                                 prefetch_block(base, position.reference_index(rand, next));
                             }
-                            self.compress(prev, reference, |_| {})
+                            self.compress_into(cur, xor_into, prev, reference, |_| {});
                         } else {
-                            self.compress(prev, reference, |word0| {
+                            self.compress_into(cur, xor_into, prev, reference, |word0| {
                                 if next < segment_length {
                                     let rand = word0 ^ old_word0;
                                     prefetch_block(base, position.reference_index(rand, next));
                                 }
-                            })
-                        };
-
-                        if xor_into {
-                            memory_blocks[cur_index] ^= &result;
-                        } else {
-                            memory_blocks[cur_index] = result;
-                        };
+                            });
+                        }
 
                         prev_index = cur_index;
                         cur_index += 1;
@@ -451,6 +460,37 @@ impl<'key> Argon2<'key> {
         }
 
         Ok(())
+    }
+
+    /// passgate: [`Block::compress_into`] with the AVX2 dispatch of `compress`.
+    fn compress_into<F: FnMut(u64)>(
+        &self,
+        out: &mut Block,
+        xor_into: bool,
+        rhs: &Block,
+        lhs: &Block,
+        hook: F,
+    ) {
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        {
+            /// Enable AVX2 optimizations.
+            #[target_feature(enable = "avx2")]
+            unsafe fn compress_into_avx2<F: FnMut(u64)>(
+                out: &mut Block,
+                xor_into: bool,
+                rhs: &Block,
+                lhs: &Block,
+                hook: F,
+            ) {
+                Block::compress_into(out, xor_into, rhs, lhs, hook)
+            }
+
+            if self.cpu_feat_avx2.get() {
+                return unsafe { compress_into_avx2(out, xor_into, rhs, lhs, hook) };
+            }
+        }
+
+        Block::compress_into(out, xor_into, rhs, lhs, hook)
     }
 
     fn compress<F: FnMut(u64)>(&self, rhs: &Block, lhs: &Block, hook: F) -> Block {
