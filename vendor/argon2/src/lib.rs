@@ -386,6 +386,11 @@ impl<'key> Argon2<'key> {
                     // passgate: version 1.3 XORs later passes into the existing block.
                     let xor_into = !(self.version == Version::V0x10 || pass == 0);
 
+                    // passgate: the reference index prefetched for the next block, checked
+                    // against the real one in debug builds (a wrong prediction would only
+                    // cost speed, so no output-level test could see it).
+                    let mut predicted: Option<usize> = None;
+
                     // Fill blocks in the segment
                     for block in first_block..segment_length {
                         // Extract entropy
@@ -407,6 +412,9 @@ impl<'key> Argon2<'key> {
 
                         // Calculate source block index for compress function
                         let ref_index = position.reference_index(rand, block);
+                        if let Some(predicted) = predicted.take() {
+                            debug_assert_eq!(predicted, ref_index, "prefetch prediction");
+                        }
 
                         // passgate: start loading the next block's reference block while
                         // this one is computed (see `prefetch_block`). Its index is known
@@ -414,6 +422,8 @@ impl<'key> Argon2<'key> {
                         // address block is due), and otherwise as soon as word 0 of this
                         // block's result is.
                         let next = block + 1;
+                        // Only an address for `_mm_prefetch`: never read or written through
+                        // (the borrows below supersede it).
                         let base = memory_blocks.as_ptr();
                         let old_word0 = if xor_into {
                             memory_blocks[cur_index].as_ref()[0]
@@ -424,6 +434,7 @@ impl<'key> Argon2<'key> {
                         // the previous and reference blocks are never the current one.
                         let (before, from_cur) = memory_blocks.split_at_mut(cur_index);
                         let Some((cur, after)) = from_cur.split_first_mut() else {
+                            debug_assert!(false, "current block outside the memory");
                             return Err(Error::MemoryTooLittle);
                         };
                         let other = |index: usize| -> Option<&Block> {
@@ -435,19 +446,24 @@ impl<'key> Argon2<'key> {
                         };
                         let (Some(prev), Some(reference)) = (other(prev_index), other(ref_index))
                         else {
+                            debug_assert!(false, "previous or reference block is the current one");
                             return Err(Error::MemoryTooLittle);
                         };
                         if data_independent_addressing {
                             if next < segment_length && next % ADDRESSES_IN_BLOCK != 0 {
                                 let rand = address_block.as_ref()[next % ADDRESSES_IN_BLOCK];
-                                prefetch_block(base, position.reference_index(rand, next));
+                                let index = position.reference_index(rand, next);
+                                prefetch_block(base, index);
+                                predicted = Some(index);
                             }
                             self.compress_into(cur, xor_into, prev, reference, |_| {});
                         } else {
                             self.compress_into(cur, xor_into, prev, reference, |word0| {
                                 if next < segment_length {
                                     let rand = word0 ^ old_word0;
-                                    prefetch_block(base, position.reference_index(rand, next));
+                                    let index = position.reference_index(rand, next);
+                                    prefetch_block(base, index);
+                                    predicted = Some(index);
                                 }
                             });
                         }
