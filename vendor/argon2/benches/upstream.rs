@@ -2,8 +2,9 @@
 //! on one core and with every core hashing at once, in one run.
 //!
 //! `cargo bench -p passgate-argon2 [-- M_KIB T HASHES]` (defaults 19456 2 40). Each thread
-//! alternates fork and upstream hashes, so drift in the machine's speed weighs on both alike;
-//! it prints medians and the ratios that matter (fork ÷ upstream, one core ÷ all cores).
+//! takes turns among upstream (heap memory), the fork with heap memory, and the fork with a
+//! `BlockMemory` (huge pages on Linux, as passgate uses), rotating which goes first, so drift
+//! in the machine's speed weighs on all alike. It prints medians and the ratios that matter.
 
 use std::time::Instant;
 
@@ -31,34 +32,33 @@ fn upstream_hash(m_kib: u32, t: u32, password: &[u8], memory: &mut [upstream::Bl
         .expect("upstream hash");
 }
 
-/// Milliseconds per hash for (fork, upstream), alternating which goes first.
-fn alternate(m_kib: u32, t: u32, hashes: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut fork_memory = vec![argon2::Block::default(); m_kib as usize];
-    let mut upstream_memory = vec![upstream::Block::default(); m_kib as usize];
-    fork_hash(m_kib, t, b"warm-up", &mut fork_memory);
-    upstream_hash(m_kib, t, b"warm-up", &mut upstream_memory);
-    let (mut fork, mut up) = (Vec::new(), Vec::new());
+/// Milliseconds per hash for [upstream, fork on the heap, fork in a `BlockMemory`].
+fn take_turns(m_kib: u32, t: u32, hashes: usize) -> [Vec<f64>; 3] {
+    let blocks = m_kib as usize;
+    let mut upstream_memory = vec![upstream::Block::default(); blocks];
+    let mut heap_memory = argon2::BlockMemory::on_heap(blocks);
+    let mut block_memory = argon2::BlockMemory::new(blocks);
+    let mut run = |variant: usize, password: &[u8]| {
+        let t0 = Instant::now();
+        match variant {
+            0 => upstream_hash(m_kib, t, password, &mut upstream_memory),
+            1 => fork_hash(m_kib, t, password, &mut heap_memory),
+            _ => fork_hash(m_kib, t, password, &mut block_memory),
+        }
+        t0.elapsed().as_secs_f64() * 1e3
+    };
+    for variant in 0..3 {
+        run(variant, b"warm-up");
+    }
+    let mut times = [Vec::new(), Vec::new(), Vec::new()];
     for i in 0..hashes {
         let password = format!("password {i}");
-        let mut time_fork = || {
-            let t0 = Instant::now();
-            fork_hash(m_kib, t, password.as_bytes(), &mut fork_memory);
-            t0.elapsed().as_secs_f64() * 1e3
-        };
-        let mut time_up = || {
-            let t0 = Instant::now();
-            upstream_hash(m_kib, t, password.as_bytes(), &mut upstream_memory);
-            t0.elapsed().as_secs_f64() * 1e3
-        };
-        if i % 2 == 0 {
-            fork.push(time_fork());
-            up.push(time_up());
-        } else {
-            up.push(time_up());
-            fork.push(time_fork());
+        for k in 0..3 {
+            let variant = (i + k) % 3;
+            times[variant].push(run(variant, password.as_bytes()));
         }
     }
-    (fork, up)
+    times
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -76,31 +76,34 @@ fn main() {
     let hashes = args.get(2).map_or(40, |&n| n as usize);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
-    let (fork_one, up_one) = alternate(m_kib, t, hashes);
+    let one = take_turns(m_kib, t, hashes).map(median);
     let threads: Vec<_> = (0..cores)
-        .map(|_| std::thread::spawn(move || alternate(m_kib, t, hashes)))
+        .map(|_| std::thread::spawn(move || take_turns(m_kib, t, hashes)))
         .collect();
-    let (mut fork_all, mut up_all) = (Vec::new(), Vec::new());
+    let mut all: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for thread in threads {
-        let (fork, up) = thread.join().expect("bench thread");
-        fork_all.extend(fork);
-        up_all.extend(up);
+        let times = thread.join().expect("bench thread");
+        for (into, from) in all.iter_mut().zip(times) {
+            into.extend(from);
+        }
     }
-    let (fork_one, up_one) = (median(fork_one), median(up_one));
-    let (fork_all, up_all) = (median(fork_all), median(up_all));
+    let all = all.map(median);
     println!("Argon2id m={m_kib} KiB t={t} p=1, {hashes} hashes per thread, median ms per hash");
-    println!("             one core   all {cores} cores   one ÷ all");
-    println!(
-        "upstream     {up_one:8.2}   {up_all:11.2}   {:9.3}",
-        up_one / up_all
-    );
-    println!(
-        "fork         {fork_one:8.2}   {fork_all:11.2}   {:9.3}",
-        fork_one / fork_all
-    );
-    println!(
-        "fork ÷ upstream time: one core {:.3}, all cores {:.3}",
-        fork_one / up_one,
-        fork_all / up_all
-    );
+    println!("                        one core   all {cores} cores   one ÷ all");
+    let names = ["upstream", "fork, heap", "fork, BlockMemory"];
+    for (i, name) in names.iter().enumerate() {
+        println!(
+            "{name:<22} {:9.2}   {:11.2}   {:9.3}",
+            one[i],
+            all[i],
+            one[i] / all[i]
+        );
+    }
+    for (i, name) in names.iter().enumerate().skip(1) {
+        println!(
+            "{name} ÷ upstream time: one core {:.3}, all cores {:.3}",
+            one[i] / one[0],
+            all[i] / all[0]
+        );
+    }
 }

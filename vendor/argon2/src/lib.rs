@@ -88,13 +88,15 @@ compile_error!("this crate builds on 32-bit and 64-bit platforms only");
 #[macro_use]
 extern crate alloc;
 
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 mod algorithm;
 mod blake2b_long;
 mod block;
 mod error;
+#[cfg(feature = "alloc")]
+mod memory;
 mod params;
 mod version;
 
@@ -105,6 +107,9 @@ pub use crate::{
     params::{AssociatedData, KeyId, Params, ParamsBuilder},
     version::Version,
 };
+
+#[cfg(feature = "alloc")]
+pub use crate::memory::BlockMemory;
 
 #[cfg(feature = "password-hash")]
 #[cfg_attr(docsrs, doc(cfg(feature = "password-hash")))]

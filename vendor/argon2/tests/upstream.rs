@@ -210,6 +210,35 @@ fn passgates_parameters_give_upstreams_output() {
 }
 
 #[test]
+fn block_memory_gives_upstreams_output() {
+    // `BlockMemory` (huge pages on Linux) and its heap fallback, reused across hashes.
+    for mut memory in [
+        argon2::BlockMemory::new(19_456),
+        argon2::BlockMemory::on_heap(19_456),
+    ] {
+        for i in 0..2 {
+            let case = Case {
+                algorithm: 2,
+                version: 1,
+                m_kib: 19_456,
+                t: 2,
+                p: 1,
+                password: format!("password {i}").into_bytes(),
+                salt: b"somesaltsomesalt".to_vec(),
+                secret: Vec::new(),
+                associated_data: Vec::new(),
+                out_len: 32,
+            };
+            assert_eq!(
+                fork_hash(&case, &mut memory),
+                upstream_hash(&case),
+                "hash {i}"
+            );
+        }
+    }
+}
+
+#[test]
 fn reused_memory_gives_upstreams_output() {
     // passgate hashes into one buffer per worker, reused across hashes.
     let mut memory = vec![argon2::Block::default(); 1024];
