@@ -8,4 +8,4 @@ mod pool;
 
 pub use hasher::{Argon2Worker, HashParams};
 pub use policy::{nfkc, PasswordPolicy, PolicyConfig, PolicySubject};
-pub use pool::{HashPool, HashThreadPolicy};
+pub use pool::{HashPool, HashThreadPolicy, HASH_THREAD_NAME_PREFIX};

@@ -14,6 +14,10 @@ use crate::CoreError;
 
 type Job = Box<dyn FnOnce(&mut Argon2Worker) + Send>;
 
+/// The hashing threads are named this prefix and their index (`argon2-0`, `argon2-1`, ...), so
+/// `top -H`, `perf` and the benchmark (which sums their CPU time) can tell them apart.
+pub const HASH_THREAD_NAME_PREFIX: &str = "argon2-";
+
 /// How the operating system schedules the hashing threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HashThreadPolicy {
@@ -98,7 +102,7 @@ impl HashPool {
             let rx = Arc::clone(&rx);
             let metrics = Arc::clone(&metrics);
             std::thread::Builder::new()
-                .name(format!("argon2-{i}"))
+                .name(format!("{HASH_THREAD_NAME_PREFIX}{i}"))
                 .spawn(move || worker_loop(&rx, &mut worker, &metrics, thread_policy))
                 .map_err(|e| CoreError::Internal(format!("cannot start hashing thread: {e}")))?;
         }

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use passgate_core::credential::HASH_THREAD_NAME_PREFIX;
+
 use super::client::{Conn, Endpoint};
 use super::protocol::{self, FORWARDED_HEADER};
 use super::BenchError;
@@ -135,13 +137,11 @@ fn stat_cpu_time(stat: &str) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
-/// The name prefix of the server's hashing threads (`argon2-0`, `argon2-1`, ...).
-const HASHING_THREAD_PREFIX: &str = "(argon2-";
-
-/// Whether a thread's `stat` line (`tid (name) state ...`) is a hashing thread's.
+/// Whether a thread's `stat` line (`tid (name) state ...`) is a hashing thread's (named
+/// [`HASH_THREAD_NAME_PREFIX`] and its index by the server's hashing pool).
 fn is_hashing_thread(stat: &str) -> bool {
-    stat.find(' ')
-        .is_some_and(|i| stat[i + 1..].starts_with(HASHING_THREAD_PREFIX))
+    stat.find(" (")
+        .is_some_and(|i| stat[i + 2..].starts_with(HASH_THREAD_NAME_PREFIX))
 }
 
 /// CPU time the hashing threads of process `pid` have used so far, from
@@ -324,7 +324,7 @@ mod tests {
         let (done, wait) = std::sync::mpsc::channel::<()>();
         let (burnt, burning) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
-            .name("argon2-test".into())
+            .name(format!("{HASH_THREAD_NAME_PREFIX}test"))
             .spawn(move || {
                 let t0 = std::time::Instant::now();
                 let mut x = 0u64;
