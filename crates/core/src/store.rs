@@ -164,6 +164,10 @@ pub struct AuditFilter {
 }
 
 /// A throttle counter row.
+/// How [`Store::bump_throttle`] computes a counter's new row from its current one. Owned
+/// (`'static`), so a backend may run it on a thread of its own.
+pub type ThrottleUpdate = Box<dyn Fn(ThrottleRow) -> ThrottleRow + Send + Sync>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleRow {
     /// Failures counted (consecutive for accounts, in the window for addresses).
@@ -305,7 +309,7 @@ pub trait Store: Send + Sync + 'static {
     async fn bump_throttle(
         &self,
         key: &str,
-        next: &(dyn Fn(ThrottleRow) -> ThrottleRow + Send + Sync),
+        next: ThrottleUpdate,
     ) -> Result<ThrottleRow, CoreError>;
 
     /// Forgets the counter of `key` (after a success).

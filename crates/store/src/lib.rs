@@ -1,8 +1,8 @@
 //! passgate-store: implementations of [`passgate_core::store::Store`].
 //!
-//! SQLite is the embedded default (`sqlite://passgate.db`). Every method is one transaction
-//! and every write transaction starts with a write, so SQLite takes its write lock up front
-//! and waits on the busy timeout instead of failing on a lock upgrade.
+//! SQLite is the embedded default (`sqlite://passgate.db`). Every method is one transaction;
+//! writes run whole on one writer thread in `BEGIN IMMEDIATE` transactions, so SQLite takes
+//! its write lock up front and waits on the busy timeout instead of failing on a lock upgrade.
 //!
 //! PostgreSQL (`postgres://user@host/db`) lets several passgate nodes share one database.
 //! Its transactions run at READ COMMITTED and are written so that concurrent requests on
@@ -14,6 +14,7 @@ pub mod postgres;
 mod rows;
 pub mod sqlite;
 mod sqlite_fast;
+mod sqlite_writer;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod transfer;

@@ -14,7 +14,7 @@ use passgate_core::credential::policy::MAX_HISTORY;
 use passgate_core::domain::{Email, TokenHash, UserId};
 use passgate_core::store::{
     AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing,
-    SessionRecord, Store, ThrottleRow, UserChange, UserLookup, UserRecord,
+    SessionRecord, Store, ThrottleRow, ThrottleUpdate, UserChange, UserLookup, UserRecord,
 };
 use passgate_core::{CoreError, Timestamp};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -578,7 +578,7 @@ impl Store for PgStore {
     async fn bump_throttle(
         &self,
         key: &str,
-        next: &(dyn Fn(ThrottleRow) -> ThrottleRow + Send + Sync),
+        next: ThrottleUpdate,
     ) -> Result<ThrottleRow, CoreError> {
         let mut tx = self.begin().await?;
         // Make sure the row exists (waiting for a concurrent insert of the same key), then

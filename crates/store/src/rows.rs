@@ -198,16 +198,19 @@ pub(crate) fn parse_uuid(s: &str) -> Result<uuid::Uuid, CoreError> {
 pub(crate) fn db_error(e: sqlx::Error) -> CoreError {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
-            let msg = db.message();
-            let what = if msg.contains("username") {
-                "a user with that name already exists"
-            } else if msg.contains("associate_id") {
-                "associate id already in use"
-            } else {
-                "the value is already in use"
-            };
-            return CoreError::Conflict(what.into());
+            return CoreError::Conflict(conflict_message(db.message()).into());
         }
     }
     CoreError::Storage(e.to_string())
+}
+
+/// What a unique violation whose database message is `msg` tells the caller.
+pub(crate) fn conflict_message(msg: &str) -> &'static str {
+    if msg.contains("username") {
+        "a user with that name already exists"
+    } else if msg.contains("associate_id") {
+        "associate id already in use"
+    } else {
+        "the value is already in use"
+    }
 }

@@ -10,28 +10,30 @@ use passgate_core::credential::policy::MAX_HISTORY;
 use passgate_core::domain::{Email, TokenHash, UserId};
 use passgate_core::store::{
     AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing,
-    SessionRecord, Store, ThrottleRow, UserChange, UserLookup, UserRecord,
+    SessionRecord, Store, ThrottleRow, ThrottleUpdate, UserChange, UserLookup, UserRecord,
 };
 use passgate_core::{CoreError, Timestamp};
+use rusqlite::{params, Connection, OptionalExtension};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, Sqlite, Transaction};
+use sqlx::ConnectOptions;
 
 use crate::rows::sqlite_rows::{self, column};
 use crate::rows::{db_error, USER_COLUMNS};
-use crate::sqlite_fast::FastReader;
+use crate::sqlite_fast::{throttle_row, user_row, FastReader};
+use crate::sqlite_writer::{Outcome, Writer};
 use crate::PoolSettings;
 
 /// The SQLite store.
 ///
-/// Reads go through a pool of connections; every write goes through a second pool of exactly
-/// one connection. SQLite allows one writer at a time, and a connection that finds the write
-/// lock taken waits in SQLite's busy handler, which sleeps (1, 2, 5, 10 … ms) and retries.
-/// With one writer connection, the writers of this process wait for it in a fair (FIFO)
-/// async queue instead, so a burst of cheap writes (audit rows of refused attempts) cannot
-/// push another request's write into those sleeps. The busy timeout still applies against
-/// other processes (the command-line tools) writing the same file.
+/// Reads go through a pool of connections; every write goes to one writer thread
+/// ([`crate::sqlite_writer`]), which runs each transaction whole. SQLite allows one writer at
+/// a time, and a connection that finds the write lock taken waits in SQLite's busy handler,
+/// which sleeps (1, 2, 5, 10 … ms) and retries. With one writer, the writers of this process
+/// queue for it in FIFO order instead, so a burst of cheap writes (audit rows of refused
+/// attempts) cannot push another request's write into those sleeps. The busy timeout still
+/// applies against other processes (the command-line tools) writing the same file.
 ///
 /// The hottest point reads (a session by token, a user, throttle counters) first try a
 /// synchronous connection of their own ([`crate::sqlite_fast`]), which skips sqlx's hand-over
@@ -39,7 +41,7 @@ use crate::PoolSettings;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    writer: SqlitePool,
+    writer: Writer,
     fast: Option<Arc<FastReader>>,
 }
 
@@ -83,14 +85,18 @@ impl SqliteStore {
         let readers = open(pool.max_connections)
             .await
             .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
-        let writer = open(1)
-            .await
-            .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
-        // The file exists now (the pools created it). An in-memory database has no file a
-        // second driver could open: it keeps the asynchronous path only.
+        // The file exists now (the pool created it). The writer and the fast readers open it
+        // again with rusqlite; an in-memory database has no file they could share (and with
+        // sqlx alone each pooled connection would get its own empty one).
         let file = options.get_filename();
-        let fast = (file.as_os_str() != ":memory:" && file.is_file())
-            .then(|| Arc::new(FastReader::new(file)));
+        if file.as_os_str() == ":memory:" || !file.is_file() {
+            return Err(CoreError::InvalidInput(
+                "SQLite needs a database file (sqlite://FILE); in-memory databases are not supported"
+                    .into(),
+            ));
+        }
+        let writer = Writer::open(file)?;
+        let fast = Some(Arc::new(FastReader::new(file)));
         Ok(SqliteStore {
             pool: readers,
             writer,
@@ -101,41 +107,33 @@ impl SqliteStore {
     /// Applies pending migrations (idempotent).
     pub async fn migrate(&self) -> Result<(), CoreError> {
         sqlx::migrate!("./migrations/sqlite")
-            .run(&self.writer)
+            .run(&self.pool)
             .await
             .map_err(|e| CoreError::Storage(format!("migration failed: {e}")))
     }
 
-    async fn insert_audit<'e, E>(ex: E, e: &AuditEvent) -> Result<(), CoreError>
-    where
-        E: sqlx::Executor<'e, Database = Sqlite>,
-    {
-        sqlx::query(
+    /// Appends `e` to the audit trail inside the writer's transaction.
+    fn insert_audit(tx: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
+        tx.prepare_cached(
             "INSERT INTO audit_events (at, user_id, username, event, front_end, client_addr, reason, actor) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(e.at.0)
-        .bind(e.user_id.map(|u| u.to_string()))
-        .bind(e.username.as_deref())
-        .bind(e.kind.as_str())
-        .bind(e.front_end.as_str())
-        .bind(e.client_addr.as_deref())
-        .bind(e.reason.as_deref())
-        .bind(e.actor.as_deref())
-        .execute(ex)
-        .await
-        .map_err(db_error)?;
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            e.at.0,
+            e.user_id.map(|u| u.to_string()),
+            e.username.as_deref(),
+            e.kind.as_str(),
+            e.front_end.as_str(),
+            e.client_addr.as_deref(),
+            e.reason.as_deref(),
+            e.actor.as_deref(),
+        ])?;
         Ok(())
     }
 
     /// The connection pool (for whole-database copies).
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
-    }
-
-    /// A write transaction, on the one writer connection.
-    async fn begin(&self) -> Result<Transaction<'_, Sqlite>, CoreError> {
-        self.writer.begin().await.map_err(db_error)
     }
 }
 
@@ -150,32 +148,38 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, u: &NewUser, audit: &AuditEvent) -> Result<UserRecord, CoreError> {
-        let mut tx = self.begin().await?;
-        let sql = format!(
-            "INSERT INTO users (id, associate_id, username, username_folded, email, email_folded, \
-             full_name, role, password_hash, password_changed_at, credential_version, \
-             must_change_password, created_at) \
-             VALUES (?, (SELECT COALESCE(MAX(associate_id), 0) + 1 FROM users), ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?) \
-             RETURNING {USER_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(u.id.to_string())
-            .bind(u.username.as_str())
-            .bind(u.username.folded())
-            .bind(u.email.as_ref().map(Email::as_str))
-            .bind(u.email.as_ref().map(Email::folded))
-            .bind(u.full_name.as_ref().map(|n| n.as_str()))
-            .bind(u.role.as_str())
-            .bind(&u.password_hash)
-            .bind(u.created_at.0)
-            .bind(u.created_at.0)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let record = sqlite_rows::user(&row)?;
-        Self::insert_audit(&mut *tx, audit).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(record)
+        let (u, audit) = (u.clone(), audit.clone());
+        let row = self
+            .writer
+            .transaction(move |tx| {
+                let row = tx
+                    .prepare_cached(&format!(
+                        "INSERT INTO users (id, associate_id, username, username_folded, email, \
+                         email_folded, full_name, role, password_hash, password_changed_at, \
+                         credential_version, must_change_password, created_at) \
+                         VALUES (?1, (SELECT COALESCE(MAX(associate_id), 0) + 1 FROM users), \
+                         ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 0, ?10) RETURNING {USER_COLUMNS}"
+                    ))?
+                    .query_row(
+                        params![
+                            u.id.to_string(),
+                            u.username.as_str(),
+                            u.username.folded(),
+                            u.email.as_ref().map(Email::as_str),
+                            u.email.as_ref().map(Email::folded),
+                            u.full_name.as_ref().map(|n| n.as_str()),
+                            u.role.as_str(),
+                            &u.password_hash,
+                            u.created_at.0,
+                            u.created_at.0,
+                        ],
+                        user_row,
+                    )?;
+                Self::insert_audit(tx, &audit)?;
+                Ok(Outcome::Commit(row))
+            })
+            .await?;
+        row.into_record()
     }
 
     async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError> {
@@ -225,82 +229,69 @@ impl Store for SqliteStore {
         new_hash: &str,
         audit: &AuditEvent,
     ) -> Result<bool, CoreError> {
-        let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE users SET password_hash = ? WHERE id = ? AND credential_version = ?",
-        )
-        .bind(new_hash)
-        .bind(user_id.to_string())
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected()
-            == 1;
-        if done {
-            Self::insert_audit(&mut *tx, audit).await?;
-        }
-        tx.commit().await.map_err(db_error)?;
-        Ok(done)
+        let (new_hash, audit) = (new_hash.to_owned(), audit.clone());
+        self.writer
+            .transaction(move |tx| {
+                let done = tx
+                    .prepare_cached(
+                        "UPDATE users SET password_hash = ?1 WHERE id = ?2 AND credential_version = ?3",
+                    )?
+                    .execute(params![new_hash, user_id.to_string(), expected_version])?
+                    == 1;
+                if done {
+                    Self::insert_audit(tx, &audit)?;
+                }
+                Ok(Outcome::Commit(done))
+            })
+            .await
     }
 
     async fn commit_password_change(&self, c: &PasswordChange) -> Result<bool, CoreError> {
-        let mut tx = self.begin().await?;
-        let user_id = c.user_id.to_string();
-        // History first: it is a write, so the transaction takes SQLite's write lock at once.
-        sqlx::query(
-            "INSERT INTO password_history (user_id, password_hash, created_at) \
-             SELECT id, password_hash, ? FROM users WHERE id = ? AND credential_version = ?",
-        )
-        .bind(c.at.0)
-        .bind(&user_id)
-        .bind(c.expected_version)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let swapped = sqlx::query(
-            "UPDATE users SET password_hash = ?, password_changed_at = ?, \
-             credential_version = credential_version + 1, must_change_password = ? \
-             WHERE id = ? AND credential_version = ?",
-        )
-        .bind(&c.new_hash)
-        .bind(c.at.0)
-        .bind(c.must_change)
-        .bind(&user_id)
-        .bind(c.expected_version)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected()
-            == 1;
-        if !swapped {
-            tx.rollback().await.map_err(db_error)?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = ? \
-             WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?",
-        )
-        .bind(c.at.0)
-        .bind(&user_id)
-        .bind(c.keep_session.map(|s| s.to_string()))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        sqlx::query(
-            "DELETE FROM password_history WHERE user_id = ? AND rowid NOT IN \
-             (SELECT rowid FROM password_history WHERE user_id = ? \
-              ORDER BY created_at DESC, rowid DESC LIMIT ?)",
-        )
-        .bind(&user_id)
-        .bind(&user_id)
-        .bind(MAX_HISTORY as i64)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        Self::insert_audit(&mut *tx, &c.audit).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(true)
+        let c = c.clone();
+        self.writer
+            .transaction(move |tx| {
+                let user_id = c.user_id.to_string();
+                tx.prepare_cached(
+                    "INSERT INTO password_history (user_id, password_hash, created_at) \
+                     SELECT id, password_hash, ?1 FROM users WHERE id = ?2 AND credential_version = ?3",
+                )?
+                .execute(params![c.at.0, &user_id, c.expected_version])?;
+                let swapped = tx
+                    .prepare_cached(
+                        "UPDATE users SET password_hash = ?1, password_changed_at = ?2, \
+                         credential_version = credential_version + 1, must_change_password = ?3 \
+                         WHERE id = ?4 AND credential_version = ?5",
+                    )?
+                    .execute(params![
+                        &c.new_hash,
+                        c.at.0,
+                        c.must_change,
+                        &user_id,
+                        c.expected_version
+                    ])?
+                    == 1;
+                if !swapped {
+                    return Ok(Outcome::Rollback(false));
+                }
+                tx.prepare_cached(
+                    "UPDATE sessions SET revoked_at = ?1 \
+                     WHERE user_id = ?2 AND revoked_at IS NULL AND id IS NOT ?3",
+                )?
+                .execute(params![
+                    c.at.0,
+                    &user_id,
+                    c.keep_session.map(|s| s.to_string())
+                ])?;
+                tx.prepare_cached(
+                    "DELETE FROM password_history WHERE user_id = ?1 AND rowid NOT IN \
+                     (SELECT rowid FROM password_history WHERE user_id = ?1 \
+                      ORDER BY created_at DESC, rowid DESC LIMIT ?2)",
+                )?
+                .execute(params![&user_id, MAX_HISTORY as i64])?;
+                Self::insert_audit(tx, &c.audit)?;
+                Ok(Outcome::Commit(true))
+            })
+            .await
     }
 
     async fn change_user(
@@ -308,50 +299,41 @@ impl Store for SqliteStore {
         change: &UserChange,
         audit: &AuditEvent,
     ) -> Result<bool, CoreError> {
-        let mut tx = self.begin().await?;
-        let found = match change {
-            UserChange::Rename(id, name) => {
-                sqlx::query("UPDATE users SET username = ?, username_folded = ? WHERE id = ?")
-                    .bind(name.as_str())
-                    .bind(name.folded())
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await
-            }
-            UserChange::Expire(id, at) => {
-                let r = sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = ?")
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await;
-                if matches!(&r, Ok(done) if done.rows_affected() == 1) {
-                    sqlx::query(
-                        "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-                    )
-                    .bind(at.0)
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_error)?;
+        let (change, audit) = (change.clone(), audit.clone());
+        self.writer
+            .transaction(move |tx| {
+                let found = match &change {
+                    UserChange::Rename(id, name) => tx
+                        .prepare_cached(
+                            "UPDATE users SET username = ?1, username_folded = ?2 WHERE id = ?3",
+                        )?
+                        .execute(params![name.as_str(), name.folded(), id.to_string()])?,
+                    UserChange::Expire(id, at) => {
+                        let n = tx
+                            .prepare_cached(
+                                "UPDATE users SET must_change_password = 1 WHERE id = ?1",
+                            )?
+                            .execute([id.to_string()])?;
+                        if n == 1 {
+                            tx.prepare_cached(
+                                "UPDATE sessions SET revoked_at = ?1 \
+                                 WHERE user_id = ?2 AND revoked_at IS NULL",
+                            )?
+                            .execute(params![at.0, id.to_string()])?;
+                        }
+                        n
+                    }
+                    UserChange::Delete(id) => tx
+                        .prepare_cached("DELETE FROM users WHERE id = ?1")?
+                        .execute([id.to_string()])?,
+                } == 1;
+                if !found {
+                    return Ok(Outcome::Rollback(false));
                 }
-                r
-            }
-            UserChange::Delete(id) => {
-                sqlx::query("DELETE FROM users WHERE id = ?")
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await
-            }
-        }
-        .map_err(db_error)?
-        .rows_affected()
-            == 1;
-        if !found {
-            tx.rollback().await.map_err(db_error)?;
-            return Ok(false);
-        }
-        Self::insert_audit(&mut *tx, audit).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(true)
+                Self::insert_audit(tx, &audit)?;
+                Ok(Outcome::Commit(true))
+            })
+            .await
     }
 
     async fn insert_app_token(
@@ -359,19 +341,23 @@ impl Store for SqliteStore {
         t: &AppTokenRecord,
         audit: &AuditEvent,
     ) -> Result<(), CoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO app_tokens (name, token_sha256, created_at, revoked_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&t.name)
-        .bind(t.token_hash.as_str())
-        .bind(t.created_at.0)
-        .bind(t.revoked_at.map(|r| r.0))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        Self::insert_audit(&mut *tx, audit).await?;
-        tx.commit().await.map_err(db_error)
+        let (t, audit) = (t.clone(), audit.clone());
+        self.writer
+            .transaction(move |tx| {
+                tx.prepare_cached(
+                    "INSERT INTO app_tokens (name, token_sha256, created_at, revoked_at) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![
+                    &t.name,
+                    t.token_hash.as_str(),
+                    t.created_at.0,
+                    t.revoked_at.map(|r| r.0)
+                ])?;
+                Self::insert_audit(tx, &audit)?;
+                Ok(Outcome::Commit(()))
+            })
+            .await
     }
 
     async fn find_app_token(&self, hash: &TokenHash) -> Result<Option<AppTokenRecord>, CoreError> {
@@ -404,24 +390,22 @@ impl Store for SqliteStore {
         at: Timestamp,
         audit: &AuditEvent,
     ) -> Result<bool, CoreError> {
-        let mut tx = self.begin().await?;
-        let found = sqlx::query(
-            "UPDATE app_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-        )
-        .bind(at.0)
-        .bind(name)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected()
-            == 1;
-        if !found {
-            tx.rollback().await.map_err(db_error)?;
-            return Ok(false);
-        }
-        Self::insert_audit(&mut *tx, audit).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(true)
+        let (name, audit) = (name.to_owned(), audit.clone());
+        self.writer
+            .transaction(move |tx| {
+                let found = tx
+                    .prepare_cached(
+                        "UPDATE app_tokens SET revoked_at = ?1 WHERE name = ?2 AND revoked_at IS NULL",
+                    )?
+                    .execute(params![at.0, name])?
+                    == 1;
+                if !found {
+                    return Ok(Outcome::Rollback(false));
+                }
+                Self::insert_audit(tx, &audit)?;
+                Ok(Outcome::Commit(true))
+            })
+            .await
     }
 
     async fn password_history(
@@ -442,26 +426,28 @@ impl Store for SqliteStore {
     }
 
     async fn insert_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<(), CoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, token_sha256, kind, created_at, last_seen_at, \
-             expires_at, revoked_at, client_addr, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-        )
-        .bind(s.id.to_string())
-        .bind(s.user_id.to_string())
-        .bind(s.token_hash.as_str())
-        .bind(s.kind.as_str())
-        .bind(s.created_at.0)
-        .bind(s.created_at.0)
-        .bind(s.expires_at.0)
-        .bind(s.client_addr.as_deref())
-        .bind(s.user_agent.as_deref())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        Self::insert_audit(&mut *tx, audit).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(())
+        let (s, audit) = (s.clone(), audit.clone());
+        self.writer
+            .transaction(move |tx| {
+                tx.prepare_cached(
+                    "INSERT INTO sessions (id, user_id, token_sha256, kind, created_at, last_seen_at, \
+                     expires_at, revoked_at, client_addr, user_agent) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, NULL, ?7, ?8)",
+                )?
+                .execute(params![
+                    s.id.to_string(),
+                    s.user_id.to_string(),
+                    s.token_hash.as_str(),
+                    s.kind.as_str(),
+                    s.created_at.0,
+                    s.expires_at.0,
+                    s.client_addr.as_deref(),
+                    s.user_agent.as_deref(),
+                ])?;
+                Self::insert_audit(tx, &audit)?;
+                Ok(Outcome::Commit(()))
+            })
+            .await
     }
 
     async fn find_session(
@@ -488,17 +474,17 @@ impl Store for SqliteStore {
         last_seen_at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), CoreError> {
-        sqlx::query(
-            "UPDATE sessions SET last_seen_at = ?, expires_at = MAX(expires_at, ?) \
-             WHERE id = ? AND revoked_at IS NULL",
-        )
-        .bind(last_seen_at.0)
-        .bind(expires_at.0)
-        .bind(id.to_string())
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+        // One statement is its own transaction.
+        self.writer
+            .run(move |conn| {
+                conn.prepare_cached(
+                    "UPDATE sessions SET last_seen_at = ?1, expires_at = MAX(expires_at, ?2) \
+                     WHERE id = ?3 AND revoked_at IS NULL",
+                )?
+                .execute(params![last_seen_at.0, expires_at.0, id.to_string()])?;
+                Ok(())
+            })
+            .await
     }
 
     async fn revoke_session(
@@ -507,21 +493,21 @@ impl Store for SqliteStore {
         at: Timestamp,
         audit: &AuditEvent,
     ) -> Result<bool, CoreError> {
-        let mut tx = self.begin().await?;
-        let done =
-            sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-                .bind(at.0)
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?
-                .rows_affected()
-                == 1;
-        if done {
-            Self::insert_audit(&mut *tx, audit).await?;
-        }
-        tx.commit().await.map_err(db_error)?;
-        Ok(done)
+        let audit = audit.clone();
+        self.writer
+            .transaction(move |tx| {
+                let done = tx
+                    .prepare_cached(
+                        "UPDATE sessions SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+                    )?
+                    .execute(params![at.0, id.to_string()])?
+                    == 1;
+                if done {
+                    Self::insert_audit(tx, &audit)?;
+                }
+                Ok(Outcome::Commit(done))
+            })
+            .await
     }
 
     async fn throttle_rows(
@@ -558,46 +544,49 @@ impl Store for SqliteStore {
     async fn bump_throttle(
         &self,
         key: &str,
-        next: &(dyn Fn(ThrottleRow) -> ThrottleRow + Send + Sync),
+        next: ThrottleUpdate,
     ) -> Result<ThrottleRow, CoreError> {
-        let mut tx = self.begin().await?;
-        // A write first, so the transaction holds SQLite's write lock before it reads.
-        sqlx::query(
-            "INSERT INTO throttle (key, failures, window_start, blocked_until) VALUES (?, 0, 0, NULL) \
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let row =
-            sqlx::query("SELECT failures, window_start, blocked_until FROM throttle WHERE key = ?")
-                .bind(key)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        let new = next(sqlite_rows::throttle(&row)?);
-        sqlx::query(
-            "UPDATE throttle SET failures = ?, window_start = ?, blocked_until = ? WHERE key = ?",
-        )
-        .bind(i64::from(new.failures))
-        .bind(new.window_start.0)
-        .bind(new.blocked_until.map(|t| t.0))
-        .bind(key)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(new)
+        let key = key.to_owned();
+        self.writer
+            .transaction(move |tx| {
+                let old = tx
+                    .prepare_cached(
+                        "SELECT failures, window_start, blocked_until FROM throttle WHERE key = ?1",
+                    )?
+                    .query_row([&key], throttle_row)
+                    .optional()?
+                    .unwrap_or(ThrottleRow {
+                        failures: 0,
+                        window_start: Timestamp(0),
+                        blocked_until: None,
+                    });
+                let new = next(old);
+                tx.prepare_cached(
+                    "INSERT INTO throttle (key, failures, window_start, blocked_until) \
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO UPDATE SET \
+                     failures = excluded.failures, window_start = excluded.window_start, \
+                     blocked_until = excluded.blocked_until",
+                )?
+                .execute(params![
+                    &key,
+                    i64::from(new.failures),
+                    new.window_start.0,
+                    new.blocked_until.map(|t| t.0)
+                ])?;
+                Ok(Outcome::Commit(new))
+            })
+            .await
     }
 
     async fn clear_throttle(&self, key: &str) -> Result<(), CoreError> {
-        sqlx::query("DELETE FROM throttle WHERE key = ?")
-            .bind(key)
-            .execute(&self.writer)
+        let key = key.to_owned();
+        self.writer
+            .run(move |conn| {
+                conn.prepare_cached("DELETE FROM throttle WHERE key = ?1")?
+                    .execute([key])?;
+                Ok(())
+            })
             .await
-            .map_err(db_error)?;
-        Ok(())
     }
 
     async fn set_lock(
@@ -607,32 +596,27 @@ impl Store for SqliteStore {
         at: Timestamp,
         audit: &AuditEvent,
     ) -> Result<bool, CoreError> {
-        let mut tx = self.begin().await?;
-        let found = sqlx::query("UPDATE users SET locked_until = ? WHERE id = ?")
-            .bind(until.map(|t| t.0))
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
+        let audit = audit.clone();
+        self.writer
+            .transaction(move |tx| {
+                let id = user_id.to_string();
+                let found = tx
+                    .prepare_cached("UPDATE users SET locked_until = ?1 WHERE id = ?2")?
+                    .execute(params![until.map(|t| t.0), &id])?
+                    == 1;
+                if !found {
+                    return Ok(Outcome::Rollback(false));
+                }
+                if until.is_some() {
+                    tx.prepare_cached(
+                        "UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
+                    )?
+                    .execute(params![at.0, &id])?;
+                }
+                Self::insert_audit(tx, &audit)?;
+                Ok(Outcome::Commit(true))
+            })
             .await
-            .map_err(db_error)?
-            .rows_affected()
-            == 1;
-        if !found {
-            tx.rollback().await.map_err(db_error)?;
-            return Ok(false);
-        }
-        if until.is_some() {
-            sqlx::query(
-                "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-            )
-            .bind(at.0)
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
-        Self::insert_audit(&mut *tx, audit).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(true)
     }
 
     async fn list_sessions(
@@ -673,30 +657,34 @@ impl Store for SqliteStore {
         at: Timestamp,
         audit: &AuditEvent,
     ) -> Result<u64, CoreError> {
-        let mut tx = self.begin().await?;
-        let (column, value) = match scope {
-            RevokeScope::Session(id) => ("id", id.to_string()),
-            RevokeScope::User(u) => ("user_id", u.to_string()),
-        };
-        let sql =
-            format!("UPDATE sessions SET revoked_at = ? WHERE {column} = ? AND revoked_at IS NULL");
-        let n = sqlx::query(&sql)
-            .bind(at.0)
-            .bind(value)
-            .execute(&mut *tx)
+        let audit = audit.clone();
+        self.writer
+            .transaction(move |tx| {
+                let (sql, value) = match scope {
+                    RevokeScope::Session(id) => (
+                        "UPDATE sessions SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+                        id.to_string(),
+                    ),
+                    RevokeScope::User(u) => (
+                        "UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
+                        u.to_string(),
+                    ),
+                };
+                let n = tx.prepare_cached(sql)?.execute(params![at.0, value])?;
+                if n > 0 {
+                    Self::insert_audit(tx, &audit)?;
+                }
+                Ok(Outcome::Commit(n as u64))
+            })
             .await
-            .map_err(db_error)?
-            .rows_affected();
-        if n > 0 {
-            Self::insert_audit(&mut *tx, audit).await?;
-        }
-        tx.commit().await.map_err(db_error)?;
-        Ok(n)
     }
 
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), CoreError> {
-        // One statement is its own transaction: no BEGIN and COMMIT round trips.
-        Self::insert_audit(&self.writer, event).await
+        // One statement is its own transaction: no BEGIN and COMMIT.
+        let event = event.clone();
+        self.writer
+            .run(move |conn| Ok(Self::insert_audit(conn, &event)?))
+            .await
     }
 
     async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditRecord>, CoreError> {

@@ -142,16 +142,7 @@ impl FastReader {
             )?;
             let mut out = Vec::with_capacity(keys.len());
             for key in keys {
-                let row = stmt
-                    .query_row([key.as_str()], |r| {
-                        let failures: i64 = r.get(0)?;
-                        Ok(ThrottleRow {
-                            failures: u32::try_from(failures).unwrap_or(u32::MAX),
-                            window_start: Timestamp(r.get(1)?),
-                            blocked_until: r.get::<_, Option<i64>>(2)?.map(Timestamp),
-                        })
-                    })
-                    .optional()?;
+                let row = stmt.query_row([key.as_str()], throttle_row).optional()?;
                 if let Some(row) = row {
                     out.push((key.clone(), row));
                 }
@@ -180,8 +171,18 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
     })
 }
 
+/// A row of `failures, window_start, blocked_until` from `throttle`.
+pub(crate) fn throttle_row(r: &Row<'_>) -> rusqlite::Result<ThrottleRow> {
+    let failures: i64 = r.get(0)?;
+    Ok(ThrottleRow {
+        failures: u32::try_from(failures).unwrap_or(u32::MAX),
+        window_start: Timestamp(r.get(1)?),
+        blocked_until: r.get::<_, Option<i64>>(2)?.map(Timestamp),
+    })
+}
+
 /// A row of [`USER_COLUMNS`], in that order.
-fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+pub(crate) fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
         id: r.get(0)?,
         associate_id: r.get(1)?,

@@ -466,25 +466,31 @@ async fn throttle_rows_bump_and_clear(store: Shared) -> TestResult {
     let keys = vec!["acct:x".to_owned(), "addr:192.0.2.1".to_owned()];
     assert!(store.throttle_rows(&keys).await?.is_empty());
     let first = store
-        .bump_throttle("addr:192.0.2.1", &|r: ThrottleRow| {
-            assert_eq!(
-                (r.failures, r.window_start, r.blocked_until),
-                (0, Timestamp(0), None)
-            );
-            ThrottleRow {
-                failures: r.failures + 1,
-                window_start: at(1),
-                blocked_until: None,
-            }
-        })
+        .bump_throttle(
+            "addr:192.0.2.1",
+            Box::new(|r: ThrottleRow| {
+                assert_eq!(
+                    (r.failures, r.window_start, r.blocked_until),
+                    (0, Timestamp(0), None)
+                );
+                ThrottleRow {
+                    failures: r.failures + 1,
+                    window_start: at(1),
+                    blocked_until: None,
+                }
+            }),
+        )
         .await?;
     assert_eq!(first.failures, 1);
     let second = store
-        .bump_throttle("addr:192.0.2.1", &|r: ThrottleRow| ThrottleRow {
-            failures: r.failures + 1,
-            window_start: r.window_start,
-            blocked_until: Some(at(60)),
-        })
+        .bump_throttle(
+            "addr:192.0.2.1",
+            Box::new(|r: ThrottleRow| ThrottleRow {
+                failures: r.failures + 1,
+                window_start: r.window_start,
+                blocked_until: Some(at(60)),
+            }),
+        )
         .await?;
     assert_eq!(
         second,
@@ -495,10 +501,13 @@ async fn throttle_rows_bump_and_clear(store: Shared) -> TestResult {
         }
     );
     store
-        .bump_throttle("acct:x", &|r: ThrottleRow| ThrottleRow {
-            failures: r.failures + 1,
-            ..r
-        })
+        .bump_throttle(
+            "acct:x",
+            Box::new(|r: ThrottleRow| ThrottleRow {
+                failures: r.failures + 1,
+                ..r
+            }),
+        )
         .await?;
     let rows = store.throttle_rows(&keys).await?;
     let got: Vec<_> = rows.iter().map(|(k, r)| (k.as_str(), r.failures)).collect();
@@ -521,10 +530,13 @@ async fn concurrent_throttle_bumps_are_not_lost(store: Shared) -> TestResult {
     for _ in 0..24 {
         let s = Arc::clone(&store);
         tasks.push(tokio::spawn(async move {
-            s.bump_throttle("acct:target", &|r: ThrottleRow| ThrottleRow {
-                failures: r.failures + 1,
-                ..r
-            })
+            s.bump_throttle(
+                "acct:target",
+                Box::new(|r: ThrottleRow| ThrottleRow {
+                    failures: r.failures + 1,
+                    ..r
+                }),
+            )
             .await
         }));
     }

@@ -100,7 +100,10 @@ impl Core {
                 blocked_until: cfg.account_delay(failures).map(|d| now.plus(d)),
             }
         };
-        let row = self.store.bump_throttle(&acct, &bump_account).await?;
+        let row = self
+            .store
+            .bump_throttle(&acct, Box::new(bump_account))
+            .await?;
         let mut tripped = Vec::new();
         if let Some(d) = cfg.account_delay(row.failures) {
             tripped.push(format!("account:{}s", d.as_secs()));
@@ -115,7 +118,10 @@ impl Core {
                     blocked_until: blocked.or(r.blocked_until.filter(|t| *t > now)),
                 }
             };
-            let row = self.store.bump_throttle(&addr, &bump_address).await?;
+            let row = self
+                .store
+                .bump_throttle(&addr, Box::new(bump_address))
+                .await?;
             if row.failures == cfg.address_limit.saturating_add(1) {
                 tripped.push(format!("address:{}s", cfg.address_block.as_secs()));
             }
