@@ -163,11 +163,11 @@ pub struct AuditFilter {
     pub limit: Option<i64>,
 }
 
-/// A throttle counter row.
 /// How [`Store::bump_throttle`] computes a counter's new row from its current one. Owned
 /// (`'static`), so a backend may run it on a thread of its own.
 pub type ThrottleUpdate = Box<dyn Fn(ThrottleRow) -> ThrottleRow + Send + Sync>;
 
+/// A throttle counter row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleRow {
     /// Failures counted (consecutive for accounts, in the window for addresses).

@@ -89,13 +89,13 @@ impl SqliteStore {
         // again with rusqlite; an in-memory database has no file they could share (and with
         // sqlx alone each pooled connection would get its own empty one).
         let file = options.get_filename();
-        if file.as_os_str() == ":memory:" || !file.is_file() {
+        if url.contains(":memory:") || url.contains("mode=memory") || !file.is_file() {
             return Err(CoreError::InvalidInput(
                 "SQLite needs a database file (sqlite://FILE); in-memory databases are not supported"
                     .into(),
             ));
         }
-        let writer = Writer::open(file)?;
+        let writer = Writer::open(file).await?;
         let fast = Some(Arc::new(FastReader::new(file)));
         Ok(SqliteStore {
             pool: readers,
@@ -149,8 +149,7 @@ impl Store for SqliteStore {
 
     async fn create_user(&self, u: &NewUser, audit: &AuditEvent) -> Result<UserRecord, CoreError> {
         let (u, audit) = (u.clone(), audit.clone());
-        let row = self
-            .writer
+        self.writer
             .transaction(move |tx| {
                 let row = tx
                     .prepare_cached(&format!(
@@ -175,11 +174,12 @@ impl Store for SqliteStore {
                         ],
                         user_row,
                     )?;
+                // Checked before the commit: a row the core cannot use is not kept.
+                let record = row.into_record()?;
                 Self::insert_audit(tx, &audit)?;
-                Ok(Outcome::Commit(row))
+                Ok(Outcome::Commit(record))
             })
-            .await?;
-        row.into_record()
+            .await
     }
 
     async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError> {
@@ -703,5 +703,32 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?;
         rows.iter().map(sqlite_rows::audit).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn in_memory_databases_are_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let existing = dir.path().join("x.db");
+        std::fs::write(&existing, b"")?;
+        for url in [
+            "sqlite::memory:".to_owned(),
+            format!("sqlite://{}?mode=memory", existing.display()),
+        ] {
+            let refused = SqliteStore::connect(&url, &PoolSettings::default()).await;
+            assert!(
+                matches!(&refused, Err(CoreError::InvalidInput(m)) if m.contains("in-memory")),
+                "{url}"
+            );
+        }
+        let file = format!("sqlite://{}", dir.path().join("y.db").display());
+        assert!(SqliteStore::connect(&file, &PoolSettings::default())
+            .await
+            .is_ok());
+        Ok(())
     }
 }

@@ -28,6 +28,9 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 /// How long the writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Prepared statements the writer keeps.
+const STATEMENT_CACHE: usize = 64;
+
 /// Name of the writer thread (visible in `top -H` and profiles).
 const THREAD_NAME: &str = "sqlite-writer";
 
@@ -40,15 +43,25 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Opens the database file at `path` (which must exist and be migrated) for writing and
-    /// starts the writer thread.
-    pub(crate) fn open(path: &Path) -> Result<Self, CoreError> {
-        let conn = Self::connect(path)
-            .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
+    /// starts the writer thread. The connection is opened on that thread, so a busy
+    /// database delays this future, never an async runtime thread.
+    pub(crate) async fn open(path: &Path) -> Result<Self, CoreError> {
+        let path = path.to_path_buf();
         let (jobs, queue) = mpsc::channel::<Job>();
+        let (opened, open_result) = oneshot::channel::<rusqlite::Result<()>>();
         std::thread::Builder::new()
             .name(THREAD_NAME.into())
             .spawn(move || {
-                let mut conn = conn;
+                let mut conn = match Self::connect(&path) {
+                    Ok(conn) => {
+                        let _ = opened.send(Ok(()));
+                        conn
+                    }
+                    Err(e) => {
+                        let _ = opened.send(Err(e));
+                        return;
+                    }
+                };
                 while let Ok(job) = queue.recv() {
                     // A panicking job must not take every later write down with it. Its
                     // transaction guard rolls back as the panic unwinds, so the connection
@@ -60,7 +73,13 @@ impl Writer {
                 }
             })
             .map_err(|e| CoreError::Storage(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(Writer { jobs })
+        match open_result.await {
+            Ok(Ok(())) => Ok(Writer { jobs }),
+            Ok(Err(e)) => Err(CoreError::Storage(format!(
+                "cannot open SQLite database: {e}"
+            ))),
+            Err(_) => Err(stopped()),
+        }
     }
 
     fn connect(path: &Path) -> rusqlite::Result<Connection> {
@@ -69,6 +88,8 @@ impl Writer {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Room for every write statement (about twenty), so none is prepared twice.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // The same settings the sqlx pools apply to their connections.
         conn.pragma_update(None, "journal_mode", "wal")?;
         conn.pragma_update(None, "synchronous", "normal")?;
@@ -189,22 +210,22 @@ mod tests {
         Connection::open(path)?.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
     }
 
-    fn setup() -> Result<(tempfile::TempDir, std::path::PathBuf, Writer), Box<dyn std::error::Error>>
-    {
+    async fn setup(
+    ) -> Result<(tempfile::TempDir, std::path::PathBuf, Writer), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("w.db");
         Connection::open(&path)?
-            .execute_batch("CREATE TABLE t (username TEXT PRIMARY KEY, n INTEGER)")?;
-        let writer = Writer::open(&path)?;
+            .execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, username TEXT UNIQUE)")?;
+        let writer = Writer::open(&path).await?;
         Ok((dir, path, writer))
     }
 
     #[tokio::test]
     async fn commits_rolls_back_and_maps_unique_violations() -> TestResult {
-        let (_dir, path, writer) = setup()?;
+        let (_dir, path, writer) = setup().await?;
         let insert = |name: &'static str| {
             move |tx: &rusqlite::Transaction<'_>| {
-                tx.execute("INSERT INTO t VALUES (?1, 1)", [name])?;
+                tx.execute("INSERT INTO t (username) VALUES (?1)", [name])?;
                 Ok(Outcome::Commit(()))
             }
         };
@@ -212,7 +233,7 @@ mod tests {
         assert_eq!(count(&path)?, 1);
         let undone = writer
             .transaction(|tx| {
-                tx.execute("INSERT INTO t VALUES ('b', 1)", [])?;
+                tx.execute("INSERT INTO t (username) VALUES ('b')", [])?;
                 Ok(Outcome::Rollback(7))
             })
             .await?;
@@ -220,7 +241,7 @@ mod tests {
         assert_eq!(count(&path)?, 1, "rolled back");
         let failed = writer
             .transaction(|tx| {
-                tx.execute("INSERT INTO t VALUES ('c', 1)", [])?;
+                tx.execute("INSERT INTO t (username) VALUES ('c')", [])?;
                 Err::<Outcome<()>, _>(WriteError::Core(CoreError::InvalidInput("no".into())))
             })
             .await;
@@ -236,17 +257,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_rolls_back_and_the_writer_goes_on() -> TestResult {
-        let (_dir, path, writer) = setup()?;
+        let (_dir, path, writer) = setup().await?;
         let panicked = writer
             .transaction(|tx| -> Result<Outcome<()>, WriteError> {
-                tx.execute("INSERT INTO t VALUES ('p', 1)", [])?;
+                tx.execute("INSERT INTO t (username) VALUES ('p')", [])?;
                 panic!("boom");
             })
             .await;
         assert!(matches!(panicked, Err(CoreError::Storage(_))));
         writer
             .transaction(|tx| {
-                tx.execute("INSERT INTO t VALUES ('q', 1)", [])?;
+                tx.execute("INSERT INTO t (username) VALUES ('q')", [])?;
                 Ok(Outcome::Commit(()))
             })
             .await?;
@@ -260,7 +281,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_caller_that_has_gone_gets_nothing_written() -> TestResult {
-        let (_dir, path, writer) = setup()?;
+        let (_dir, path, writer) = setup().await?;
         // Hold the writer busy until released, so the next job waits in the queue.
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let (started, running) = oneshot::channel::<()>();
@@ -275,7 +296,7 @@ mod tests {
         });
         running.await?;
         let queued = writer.transaction(|tx| {
-            tx.execute("INSERT INTO t VALUES ('late', 1)", [])?;
+            tx.execute("INSERT INTO t (username) VALUES ('late')", [])?;
             Ok(Outcome::Commit(()))
         });
         // Polled once (so it is queued), then dropped: the caller has gone.
