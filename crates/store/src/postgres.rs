@@ -17,12 +17,17 @@ use passgate_core::store::{
     SessionRecord, Store, ThrottleRow, ThrottleUpdate, UserChange, UserLookup, UserRecord,
 };
 use passgate_core::{CoreError, Timestamp};
+use sqlx::postgres::PgArguments;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::query::Query;
 use sqlx::{ConnectOptions, Connection, Postgres, Transaction};
 
 use crate::rows::pg_rows::{self, column};
 use crate::rows::{db_error, USER_COLUMNS};
 use crate::{redact_url, PoolSettings};
+
+/// A PostgreSQL statement with its bound parameters.
+type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
 
 /// Key of the advisory lock that serialises associate id allocation across nodes
 /// (the ASCII bytes of "passgate").
@@ -111,22 +116,28 @@ impl PgStore {
         tx: &mut Transaction<'_, Postgres>,
         e: &AuditEvent,
     ) -> Result<(), CoreError> {
-        sqlx::query(
+        let q = sqlx::query(
             "INSERT INTO audit_events (at, user_id, username, event, front_end, client_addr, reason, actor) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(e.at.0)
-        .bind(e.user_id.map(|u| u.to_string()))
-        .bind(e.username.as_deref())
-        .bind(e.kind.as_str())
-        .bind(e.front_end.as_str())
-        .bind(e.client_addr.as_deref())
-        .bind(e.reason.as_deref())
-        .bind(e.actor.as_deref())
-        .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
+        );
+        Self::bind_audit(q, e)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
         Ok(())
+    }
+
+    /// Binds the eight columns of an `audit_events` row, in the order `insert_audit` lists
+    /// them, as the next parameters of `q`.
+    fn bind_audit<'q>(q: PgQuery<'q>, e: &'q AuditEvent) -> PgQuery<'q> {
+        q.bind(e.at.0)
+            .bind(e.user_id.map(|u| u.to_string()))
+            .bind(e.username.as_deref())
+            .bind(e.kind.as_str())
+            .bind(e.front_end.as_str())
+            .bind(e.client_addr.as_deref())
+            .bind(e.reason.as_deref())
+            .bind(e.actor.as_deref())
     }
 
     /// The connection pool (for whole-database copies).
@@ -476,7 +487,7 @@ impl Store for PgStore {
     async fn insert_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<(), CoreError> {
         // One statement, so one round trip instead of BEGIN, two INSERTs and COMMIT: a
         // statement is atomic on its own, so both rows are written or neither.
-        sqlx::query(
+        let q = sqlx::query(
             "WITH session AS (INSERT INTO sessions (id, user_id, token_sha256, kind, created_at, \
              last_seen_at, expires_at, revoked_at, client_addr, user_agent) \
              VALUES ($1, $2, $3, $4, $5, $5, $6, NULL, $7, $8)) \
@@ -490,18 +501,11 @@ impl Store for PgStore {
         .bind(s.created_at.0)
         .bind(s.expires_at.0)
         .bind(s.client_addr.as_deref())
-        .bind(s.user_agent.as_deref())
-        .bind(audit.at.0)
-        .bind(audit.user_id.map(|u| u.to_string()))
-        .bind(audit.username.as_deref())
-        .bind(audit.kind.as_str())
-        .bind(audit.front_end.as_str())
-        .bind(audit.client_addr.as_deref())
-        .bind(audit.reason.as_deref())
-        .bind(audit.actor.as_deref())
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
+        .bind(s.user_agent.as_deref());
+        Self::bind_audit(q, audit)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
         Ok(())
     }
 
