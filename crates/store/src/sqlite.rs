@@ -42,7 +42,7 @@ use crate::PoolSettings;
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: Writer,
-    fast: Option<Arc<FastReader>>,
+    fast: Arc<FastReader>,
 }
 
 impl SqliteStore {
@@ -96,7 +96,7 @@ impl SqliteStore {
             ));
         }
         let writer = Writer::open(file).await?;
-        let fast = Some(Arc::new(FastReader::new(file)));
+        let fast = Arc::new(FastReader::new(file));
         Ok(SqliteStore {
             pool: readers,
             writer,
@@ -129,6 +129,29 @@ impl SqliteStore {
             e.actor.as_deref(),
         ])?;
         Ok(())
+    }
+
+    /// Runs `sql` (an update of at most one row) in a write transaction and, when it changed
+    /// exactly that row, appends `audit` in the same transaction. Answers whether it did.
+    async fn update_one_audited<P>(
+        &self,
+        sql: &'static str,
+        params: P,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError>
+    where
+        P: rusqlite::Params + Send + 'static,
+    {
+        let audit = audit.clone();
+        self.writer
+            .transaction(move |tx| {
+                let done = tx.prepare_cached(sql)?.execute(params)? == 1;
+                if done {
+                    Self::insert_audit(tx, &audit)?;
+                }
+                Ok(Outcome::Commit(done))
+            })
+            .await
     }
 
     /// The connection pool (for whole-database copies).
@@ -183,7 +206,7 @@ impl Store for SqliteStore {
     }
 
     async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError> {
-        if let Some(found) = self.fast.as_ref().and_then(|f| f.find_user(by)) {
+        if let Some(found) = self.fast.find_user(by) {
             return found;
         }
         let (column, value) = match by {
@@ -229,21 +252,12 @@ impl Store for SqliteStore {
         new_hash: &str,
         audit: &AuditEvent,
     ) -> Result<bool, CoreError> {
-        let (new_hash, audit) = (new_hash.to_owned(), audit.clone());
-        self.writer
-            .transaction(move |tx| {
-                let done = tx
-                    .prepare_cached(
-                        "UPDATE users SET password_hash = ?1 WHERE id = ?2 AND credential_version = ?3",
-                    )?
-                    .execute(params![new_hash, user_id.to_string(), expected_version])?
-                    == 1;
-                if done {
-                    Self::insert_audit(tx, &audit)?;
-                }
-                Ok(Outcome::Commit(done))
-            })
-            .await
+        self.update_one_audited(
+            "UPDATE users SET password_hash = ?1 WHERE id = ?2 AND credential_version = ?3",
+            (new_hash.to_owned(), user_id.to_string(), expected_version),
+            audit,
+        )
+        .await
     }
 
     async fn commit_password_change(&self, c: &PasswordChange) -> Result<bool, CoreError> {
@@ -390,22 +404,12 @@ impl Store for SqliteStore {
         at: Timestamp,
         audit: &AuditEvent,
     ) -> Result<bool, CoreError> {
-        let (name, audit) = (name.to_owned(), audit.clone());
-        self.writer
-            .transaction(move |tx| {
-                let found = tx
-                    .prepare_cached(
-                        "UPDATE app_tokens SET revoked_at = ?1 WHERE name = ?2 AND revoked_at IS NULL",
-                    )?
-                    .execute(params![at.0, name])?
-                    == 1;
-                if !found {
-                    return Ok(Outcome::Rollback(false));
-                }
-                Self::insert_audit(tx, &audit)?;
-                Ok(Outcome::Commit(true))
-            })
-            .await
+        self.update_one_audited(
+            "UPDATE app_tokens SET revoked_at = ?1 WHERE name = ?2 AND revoked_at IS NULL",
+            (at.0, name.to_owned()),
+            audit,
+        )
+        .await
     }
 
     async fn password_history(
@@ -454,7 +458,7 @@ impl Store for SqliteStore {
         &self,
         token_hash: &TokenHash,
     ) -> Result<Option<SessionRecord>, CoreError> {
-        if let Some(found) = self.fast.as_ref().and_then(|f| f.find_session(token_hash)) {
+        if let Some(found) = self.fast.find_session(token_hash) {
             return found;
         }
         let row = sqlx::query(
@@ -493,21 +497,12 @@ impl Store for SqliteStore {
         at: Timestamp,
         audit: &AuditEvent,
     ) -> Result<bool, CoreError> {
-        let audit = audit.clone();
-        self.writer
-            .transaction(move |tx| {
-                let done = tx
-                    .prepare_cached(
-                        "UPDATE sessions SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
-                    )?
-                    .execute(params![at.0, id.to_string()])?
-                    == 1;
-                if done {
-                    Self::insert_audit(tx, &audit)?;
-                }
-                Ok(Outcome::Commit(done))
-            })
-            .await
+        self.update_one_audited(
+            "UPDATE sessions SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+            (at.0, id.to_string()),
+            audit,
+        )
+        .await
     }
 
     async fn throttle_rows(
@@ -517,7 +512,7 @@ impl Store for SqliteStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        if let Some(found) = self.fast.as_ref().and_then(|f| f.throttle_rows(keys)) {
+        if let Some(found) = self.fast.throttle_rows(keys) {
             return found;
         }
         // One query for all keys (an account and an address): one round trip.
