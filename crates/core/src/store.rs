@@ -87,6 +87,10 @@ pub struct NewSession {
     pub client_addr: Option<String>,
     /// Client user agent at creation.
     pub user_agent: Option<String>,
+    /// The user's `credential_version` that the login verified. The session is stored only
+    /// while it is still current (and the account not locked), so a login that raced a
+    /// password change or a lock cannot outlive it.
+    pub credential_version: i64,
 }
 
 /// A session read back.
@@ -270,12 +274,15 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<String>, CoreError>;
 
-    /// Stores a new session together with its audit row.
+    /// Stores a new session together with its audit row, atomically with a check that the
+    /// user still exists, still has `session.credential_version` and is not locked at
+    /// `session.created_at`. Returns false, writing nothing, when that check fails (a
+    /// password change, reset or lock committed since the login verified the password).
     async fn insert_session(
         &self,
         session: &NewSession,
         audit: &AuditEvent,
-    ) -> Result<(), CoreError>;
+    ) -> Result<bool, CoreError>;
 
     /// Finds a session by token digest (whatever its state; the caller checks expiry).
     async fn find_session(

@@ -279,7 +279,9 @@ impl Store for PgStore {
         let user_id = c.user_id.to_string();
         // Lock the user row if it still holds the verified credential. A concurrent change
         // on another node blocks here until the first commits, then finds the version moved.
-        // (NO KEY UPDATE: concurrent logins may still insert sessions referencing the row.)
+        // A login that verified the old credential reads this row FOR SHARE when it stores
+        // its session, so it waits here and then finds the version moved (no surviving
+        // session); NO KEY UPDATE still lets other sessions' foreign-key checks through.
         let old_hash: Option<String> = sqlx::query_scalar(
             "SELECT password_hash FROM users WHERE id = $1 AND credential_version = $2 \
              FOR NO KEY UPDATE",
@@ -484,15 +486,21 @@ impl Store for PgStore {
         Ok(true)
     }
 
-    async fn insert_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<(), CoreError> {
+    async fn insert_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<bool, CoreError> {
         // One statement, so one round trip instead of BEGIN, two INSERTs and COMMIT: a
-        // statement is atomic on its own, so both rows are written or neither.
+        // statement is atomic on its own, so both rows are written or neither. The user row
+        // is read `FOR SHARE`, which waits for a password change or lock that holds the row
+        // and then re-checks the version and lock on the committed row; a change that starts
+        // after this statement took the row waits for it, and its revocation then sees the
+        // new session. Either way a login cannot outlive the change that raced it.
         let q = sqlx::query(
-            "WITH session AS (INSERT INTO sessions (id, user_id, token_sha256, kind, created_at, \
+            "WITH u AS (SELECT id FROM users WHERE id = $2 AND credential_version = $17 \
+             AND (locked_until IS NULL OR locked_until <= $5) FOR SHARE), \
+             session AS (INSERT INTO sessions (id, user_id, token_sha256, kind, created_at, \
              last_seen_at, expires_at, revoked_at, client_addr, user_agent) \
-             VALUES ($1, $2, $3, $4, $5, $5, $6, NULL, $7, $8)) \
+             SELECT $1, u.id, $3, $4, $5, $5, $6, NULL, $7, $8 FROM u RETURNING id) \
              INSERT INTO audit_events (at, user_id, username, event, front_end, client_addr, reason, actor) \
-             VALUES ($9, $10, $11, $12, $13, $14, $15, $16)",
+             SELECT $9, $10, $11, $12, $13, $14, $15, $16 FROM session",
         )
         .bind(s.id.to_string())
         .bind(s.user_id.to_string())
@@ -502,11 +510,12 @@ impl Store for PgStore {
         .bind(s.expires_at.0)
         .bind(s.client_addr.as_deref())
         .bind(s.user_agent.as_deref());
-        Self::bind_audit(q, audit)
+        let done = Self::bind_audit(q, audit)
+            .bind(s.credential_version)
             .execute(&self.pool)
             .await
             .map_err(db_error)?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     async fn find_session(

@@ -429,27 +429,37 @@ impl Store for SqliteStore {
         .map_err(db_error)
     }
 
-    async fn insert_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<(), CoreError> {
+    async fn insert_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<bool, CoreError> {
         let (s, audit) = (s.clone(), audit.clone());
         self.writer
             .transaction(move |tx| {
-                tx.prepare_cached(
-                    "INSERT INTO sessions (id, user_id, token_sha256, kind, created_at, last_seen_at, \
-                     expires_at, revoked_at, client_addr, user_agent) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, NULL, ?7, ?8)",
-                )?
-                .execute(params![
-                    s.id.to_string(),
-                    s.user_id.to_string(),
-                    s.token_hash.as_str(),
-                    s.kind.as_str(),
-                    s.created_at.0,
-                    s.expires_at.0,
-                    s.client_addr.as_deref(),
-                    s.user_agent.as_deref(),
-                ])?;
+                // Compare-and-swap on the credential the login verified: the row is written
+                // only while the user still has that version and no lock, inside the one
+                // writer's transaction, so no change or lock can commit in between.
+                let inserted = tx
+                    .prepare_cached(
+                        "INSERT INTO sessions (id, user_id, token_sha256, kind, created_at, \
+                         last_seen_at, expires_at, revoked_at, client_addr, user_agent) \
+                         SELECT ?1, id, ?3, ?4, ?5, ?5, ?6, NULL, ?7, ?8 FROM users \
+                         WHERE id = ?2 AND credential_version = ?9 \
+                         AND (locked_until IS NULL OR locked_until <= ?5)",
+                    )?
+                    .execute(params![
+                        s.id.to_string(),
+                        s.user_id.to_string(),
+                        s.token_hash.as_str(),
+                        s.kind.as_str(),
+                        s.created_at.0,
+                        s.expires_at.0,
+                        s.client_addr.as_deref(),
+                        s.user_agent.as_deref(),
+                        s.credential_version,
+                    ])?;
+                if inserted == 0 {
+                    return Ok(Outcome::Rollback(false));
+                }
                 Self::insert_audit(tx, &audit)?;
-                Ok(Outcome::Commit(()))
+                Ok(Outcome::Commit(true))
             })
             .await
     }

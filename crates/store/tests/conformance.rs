@@ -66,6 +66,7 @@ fn session(user: UserId, token: &str, created: Timestamp) -> NewSession {
         expires_at: created.plus(Duration::from_secs(3600)),
         client_addr: Some("192.0.2.7".into()),
         user_agent: Some("conformance".into()),
+        credential_version: 1,
     }
 }
 
@@ -76,9 +77,14 @@ async fn add_session(
     created: Timestamp,
 ) -> Result<NewSession, CoreError> {
     let s = session(user, token, created);
-    store
+    let stored = store
         .insert_session(&s, &event(AuditKind::LoginOk, Some(user), created))
         .await?;
+    if !stored {
+        return Err(CoreError::Internal(format!(
+            "session {token} was not stored"
+        )));
+    }
     Ok(s)
 }
 
@@ -315,7 +321,10 @@ async fn stale_password_change_changes_nothing(store: Shared) -> TestResult {
             .commit_password_change(&change(&u, "$first", None))
             .await?
     );
-    add_session(&store, u.id, "after", at(150)).await?;
+    let mut after = session(u.id, "after", at(150));
+    after.credential_version = 2;
+    let login = event(AuditKind::LoginOk, Some(u.id), at(150));
+    assert!(store.insert_session(&after, &login).await?);
     let audits = audit_count(&store, Some(u.id)).await?;
     // Same expected version again: the credential moved on, so nothing happens.
     assert!(
@@ -400,12 +409,68 @@ async fn session_of_unknown_user_is_refused(store: Shared) -> TestResult {
     let r = store
         .insert_session(&orphan, &event(AuditKind::LoginOk, None, at(1)))
         .await;
-    assert!(r.is_err(), "foreign key must hold: {r:?}");
+    assert!(matches!(r, Ok(false)), "no user, no session: {r:?}");
     assert!(store
         .find_session(&TokenHash::of("orphan"))
         .await?
         .is_none());
     assert_eq!(audit_count(&store, None).await?, 0, "rolled back with it");
+    Ok(())
+}
+
+/// A session is stored only while the credential the login verified is current: after a
+/// change (version 2) a session for version 1 is refused, writing neither row.
+async fn session_insert_is_a_compare_and_swap_on_the_credential(store: Shared) -> TestResult {
+    let u = add(&store, "vera").await?;
+    assert!(
+        store
+            .commit_password_change(&change(&u, "$new", None))
+            .await?
+    );
+    let before = audit_count(&store, Some(u.id)).await?;
+    let stale = session(u.id, "stale", at(200));
+    let login = event(AuditKind::LoginOk, Some(u.id), at(200));
+    assert!(!store.insert_session(&stale, &login).await?);
+    assert!(store.find_session(&TokenHash::of("stale")).await?.is_none());
+    assert_eq!(
+        audit_count(&store, Some(u.id)).await?,
+        before,
+        "no audit row"
+    );
+    let mut fresh = session(u.id, "fresh", at(201));
+    fresh.credential_version = 2;
+    assert!(store.insert_session(&fresh, &login).await?);
+    assert_eq!(audit_count(&store, Some(u.id)).await?, before + 1);
+    Ok(())
+}
+
+/// Logins that verified the old credential race a change: whatever the interleaving, no
+/// session of the old credential is live once the change has committed.
+async fn logins_racing_a_change_never_outlive_it(store: Shared) -> TestResult {
+    for round in 0..4 {
+        let u = add(&store, &format!("race{round}")).await?;
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let s = Arc::clone(&store);
+            let new = session(u.id, &format!("r{round}-{i}"), at(150));
+            let login = event(AuditKind::LoginOk, Some(u.id), at(150));
+            tasks.push(tokio::spawn(async move {
+                s.insert_session(&new, &login).await.map(|_| ())
+            }));
+            if i == 6 {
+                let s = Arc::clone(&store);
+                let c = change(&u, "$changed", None);
+                tasks.push(tokio::spawn(async move {
+                    s.commit_password_change(&c).await.map(|_| ())
+                }));
+            }
+        }
+        for t in tasks {
+            t.await??;
+        }
+        let live = store.list_sessions(Some(u.id), false, at(160)).await?;
+        assert!(live.is_empty(), "round {round}: {} live", live.len());
+    }
     Ok(())
 }
 
@@ -563,12 +628,22 @@ async fn lock_revokes_sessions_and_unlock_does_not(store: Shared) -> TestResult 
     let now = store.find_user(UserLookup::Id(u.id)).await?.ok_or("user")?;
     assert_eq!(now.locked_until, Some(at(500)));
     assert!(is_revoked(&store, "q1").await?);
-    add_session(&store, u.id, "q2", at(6)).await?;
+    // No session is issued while the lock lasts.
+    let during = session(u.id, "q-locked", at(6));
+    let login = event(AuditKind::LoginOk, Some(u.id), at(6));
+    assert!(!store.insert_session(&during, &login).await?);
     let unlock = event(AuditKind::Unlocked, Some(u.id), at(7));
     assert!(store.set_lock(u.id, None, at(7), &unlock).await?);
     let now = store.find_user(UserLookup::Id(u.id)).await?.ok_or("user")?;
     assert_eq!(now.locked_until, None);
+    add_session(&store, u.id, "q2", at(8)).await?;
+    let unlock_again = event(AuditKind::Unlocked, Some(u.id), at(9));
+    assert!(store.set_lock(u.id, None, at(9), &unlock_again).await?);
     assert!(!is_revoked(&store, "q2").await?);
+    assert!(store
+        .find_session(&TokenHash::of("q-locked"))
+        .await?
+        .is_none());
     let before = audit_count(&store, None).await?;
     assert!(
         !store
@@ -901,6 +976,8 @@ conformance!(
     concurrent_password_changes_exactly_one_wins,
     sessions_round_trip_and_tokens_are_unique,
     session_of_unknown_user_is_refused,
+    session_insert_is_a_compare_and_swap_on_the_credential,
+    logins_racing_a_change_never_outlive_it,
     touch_slides_expiry_forward_only,
     revoke_session_once,
     throttle_rows_bump_and_clear,

@@ -26,7 +26,9 @@ impl Core {
     /// Authenticates `login` (a username, or an e-mail address that identifies exactly one
     /// user) with `password` and issues a session of `kind`. Unknown users, wrong passwords
     /// and locked accounts all give `InvalidCredentials` after exactly one Argon2id
-    /// verification, so neither the reply nor its timing tells them apart.
+    /// verification, so neither the reply nor its timing tells them apart. The session is
+    /// stored only if the verified credential is still the user's when it commits (see
+    /// [`Core::issue_session`]); a login that lost that race fails the same way.
     pub async fn authenticate(
         &self,
         ctx: &RequestContext,
@@ -116,7 +118,20 @@ impl Core {
                 event.log();
             }
         }
-        let (token, expires_at) = self.issue_session(ctx, &user, kind).await?;
+        let Some((token, expires_at)) = self.issue_session(ctx, &user, kind).await? else {
+            // The password verified was replaced (or the account locked) while this login
+            // ran: it proves nothing now, so it fails like a wrong password would.
+            let event = self.event(
+                ctx,
+                AuditKind::LoginFailed,
+                Some(user.id),
+                Some(user.username.as_str()),
+                Some("credential_changed".into()),
+            );
+            self.audit_alone(event).await?;
+            self.failure_pause().await;
+            return Err(CoreError::InvalidCredentials);
+        };
         Ok(Login {
             user,
             token,

@@ -19,13 +19,16 @@ pub struct Principal {
 }
 
 impl Core {
-    /// Issues a new session for `user_id` and stores it with a `login_ok` audit row.
+    /// Issues a new session for `user` and stores it with a `login_ok` audit row, only while
+    /// `user.credential_version` (the credential the caller verified) is still current and
+    /// the account is not locked. None when a change, reset or lock committed in between:
+    /// the caller then answers the login as failed, so no session outlives that change.
     pub(super) async fn issue_session(
         &self,
         ctx: &RequestContext,
         user: &UserRecord,
         kind: SessionKind,
-    ) -> Result<(SessionToken, Timestamp), CoreError> {
+    ) -> Result<Option<(SessionToken, Timestamp)>, CoreError> {
         let now = self.clock.now();
         let token = SessionToken::generate_for(kind);
         let expires_at = now
@@ -40,6 +43,7 @@ impl Core {
             expires_at,
             client_addr: ctx.client_addr.clone(),
             user_agent: ctx.user_agent.clone(),
+            credential_version: user.credential_version,
         };
         let audit = self.event(
             ctx,
@@ -48,9 +52,11 @@ impl Core {
             Some(user.username.as_str()),
             Some(kind.as_str().to_owned()),
         );
-        self.store.insert_session(&session, &audit).await?;
+        if !self.store.insert_session(&session, &audit).await? {
+            return Ok(None);
+        }
         audit.log();
-        Ok((token, expires_at))
+        Ok(Some((token, expires_at)))
     }
 
     /// Resolves a presented ticket or session id to its user. Missing, malformed, unknown,

@@ -319,6 +319,16 @@ mod tests {
         assert!(!is_hashing_thread("(argon2-0)"));
     }
 
+    /// The calling thread's user + system CPU time in clock ticks (1/100 s on Linux).
+    fn own_cpu_ticks() -> Option<u64> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+        // Fields 14 and 15 (utime, stime); the first after the name is field 3.
+        let utime: u64 = fields.nth(14 - 3)?.parse().ok()?;
+        let stime: u64 = fields.next()?.parse().ok()?;
+        Some(utime + stime)
+    }
+
     #[test]
     fn reads_the_hashing_threads_cpu_time() {
         let (done, wait) = std::sync::mpsc::channel::<()>();
@@ -326,10 +336,13 @@ mod tests {
         let thread = std::thread::Builder::new()
             .name(format!("{HASH_THREAD_NAME_PREFIX}test"))
             .spawn(move || {
-                let t0 = std::time::Instant::now();
+                // Burns 200 ms of this thread's own CPU time (not wall time, which a loaded
+                // machine would stretch with other threads' turns).
                 let mut x = 0u64;
-                while t0.elapsed() < Duration::from_millis(200) {
-                    x = x.wrapping_mul(31).wrapping_add(7);
+                while own_cpu_ticks().is_some_and(|t| t < 20) {
+                    for _ in 0..100_000 {
+                        x = x.wrapping_mul(31).wrapping_add(7);
+                    }
                 }
                 let _ = burnt.send(());
                 // Stay alive until read: an exited thread leaves /proc/<pid>/task.

@@ -8,6 +8,7 @@ mod admission;
 mod bench;
 mod cli;
 mod concurrency;
+mod crash;
 mod db_copy;
 mod hash_jobs;
 mod http;

@@ -24,14 +24,23 @@ const NEW: &str = "a brand new passphrase, long";
 pub struct Node {
     addr: SocketAddr,
     logs: Arc<Mutex<String>>,
-    _child: Child,
+    child: Child,
 }
 
 impl Node {
     /// Starts a node on `db` and waits until it listens.
     pub async fn start(db: &str) -> Result<Node, Box<dyn std::error::Error>> {
+        Self::start_with_env(db, &[]).await
+    }
+
+    /// Starts a node on `db` with extra environment variables and waits until it listens.
+    pub async fn start_with_env(
+        db: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Node, Box<dyn std::error::Error>> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_passgate"))
             .args(["--database", db, "serve", "--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .env("PASSGATE_ARGON2_MEMORY_KIB", "1024")
             .env("PASSGATE_ARGON2_ITERATIONS", "1")
             .env("PASSGATE_TRUSTED_PROXY_HEADER", "x-forwarded-for")
@@ -74,8 +83,13 @@ impl Node {
         Ok(Node {
             addr: listen.parse()?,
             logs,
-            _child: child,
+            child,
         })
+    }
+
+    /// Kills the process with SIGKILL (no shutdown, no flush) and reaps it.
+    pub async fn kill9(mut self) -> std::io::Result<()> {
+        self.child.kill().await
     }
 
     /// URL of `path` on this node.
