@@ -12,6 +12,7 @@ mod report;
 mod scenarios;
 mod server;
 mod setup;
+mod soak;
 pub mod stats;
 
 use std::path::Path;
@@ -48,6 +49,9 @@ pub enum Scenario {
     Policy,
     /// Breached-password index lookups on a generated corpus (no server).
     Breach,
+    /// A long mix of logins, changes, rejected tickets and garbage requests; reports the
+    /// server's memory and open files at the start and the end.
+    Soak,
 }
 
 impl Scenario {
@@ -63,6 +67,7 @@ impl Scenario {
             Scenario::IdleConnections => "idle-connections",
             Scenario::Policy => "policy",
             Scenario::Breach => "breach",
+            Scenario::Soak => "soak",
         }
     }
 
@@ -74,6 +79,7 @@ impl Scenario {
             Scenario::Reject => 32,
             Scenario::IdleConnections => 1000,
             Scenario::Policy | Scenario::Breach => 1,
+            Scenario::Soak => 4 * cores,
         }
     }
 
@@ -225,6 +231,7 @@ pub async fn run(
         Scenario::Overload => scenarios::overload(&ctx).await,
         Scenario::Attack => scenarios::attack(&ctx).await,
         Scenario::IdleConnections => scenarios::idle_connections(&ctx).await,
+        Scenario::Soak => soak::soak(&ctx).await,
         Scenario::Policy | Scenario::Breach => {
             return Err(BenchError::Usage(
                 "micro-benchmarks run without a server".into(),

@@ -77,7 +77,7 @@ fn forwarded(addr: String) -> Result<HeaderValue, BenchError> {
     HeaderValue::from_str(&addr).map_err(|e| BenchError::Setup(e.to_string()))
 }
 
-async fn users(ctx: &Ctx<'_>) -> Result<Vec<BenchUser>, BenchError> {
+pub(super) async fn users(ctx: &Ctx<'_>) -> Result<Vec<BenchUser>, BenchError> {
     eprintln!("creating {} user(s)", ctx.users);
     create_users(ctx.settings, ctx.users).await
 }
@@ -107,7 +107,7 @@ pub async fn login_soap(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
 }
 
 /// Logs every worker in (one at a time, so setup never fills the hashing queue).
-async fn change_workers(
+pub(super) async fn change_workers(
     ctx: &Ctx<'_>,
     api_of: impl Fn(usize) -> Api,
 ) -> Result<Vec<Worker<ChangeFlow>>, BenchError> {
@@ -194,7 +194,8 @@ async fn single_changes(
     Ok(times)
 }
 
-fn api_alternating(i: usize) -> Api {
+/// SOAP for even workers, REST for odd ones.
+pub(super) fn api_alternating(i: usize) -> Api {
     match i % 2 {
         0 => Api::Soap,
         _ => Api::Rest,
