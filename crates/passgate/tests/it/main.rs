@@ -10,6 +10,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod db_copy;
+mod docs_examples;
 mod hash_jobs;
 mod http;
 mod interop;
