@@ -1,0 +1,342 @@
+//! The table of open connections: each one's phase (waiting for a request head, running a
+//! request, idle between requests) and since when. The timeouts, the eviction at the cap
+//! and graceful shutdown all decide from it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// What a connection is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Waiting for (the rest of) a request head: from the accept, or from the first byte
+    /// of the next request on a kept-alive connection.
+    Head,
+    /// A request was handed to the application; its response is not written yet.
+    Busy,
+    /// Kept alive between requests, nothing received since the last response.
+    Idle,
+    /// Chosen to be closed (timeout, eviction or shutdown); never leaves this phase.
+    Closing,
+}
+
+impl Phase {
+    fn from_u8(v: u8) -> Phase {
+        match v {
+            0 => Phase::Head,
+            1 => Phase::Busy,
+            2 => Phase::Idle,
+            _ => Phase::Closing,
+        }
+    }
+
+    fn as_u8(self) -> u8 {
+        match self {
+            Phase::Head => 0,
+            Phase::Busy => 1,
+            Phase::Idle => 2,
+            Phase::Closing => 3,
+        }
+    }
+
+    /// Head and Idle connections hold no request: they may be closed without losing one.
+    fn is_waiting(self) -> bool {
+        matches!(self, Phase::Head | Phase::Idle)
+    }
+}
+
+/// One connection's shared state: written by its I/O and service wrappers, read by its
+/// watchdog task and by the accept loop.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    epoch: Instant,
+    phase: AtomicU8,
+    /// Milliseconds from `epoch` to the start of the current phase.
+    since_ms: AtomicU64,
+    /// Requests whose response was handed back.
+    finished: AtomicU64,
+    /// Wakes the watchdog when the phase changes.
+    pub(crate) wake: Notify,
+}
+
+impl Conn {
+    fn new(epoch: Instant) -> Self {
+        let conn = Conn {
+            epoch,
+            phase: AtomicU8::new(Phase::Head.as_u8()),
+            since_ms: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
+            wake: Notify::new(),
+        };
+        conn.stamp();
+        conn
+    }
+
+    fn stamp(&self) {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.since_ms.store(ms, Ordering::Release);
+    }
+
+    /// The current phase.
+    pub(crate) fn phase(&self) -> Phase {
+        Phase::from_u8(self.phase.load(Ordering::Acquire))
+    }
+
+    fn since(&self) -> Instant {
+        self.epoch + Duration::from_millis(self.since_ms.load(Ordering::Acquire))
+    }
+
+    /// Moves `from` → `to` (stamping the time) if the phase is still `from`, and wakes the
+    /// watchdog unless the move only removes a deadline (to `Busy`).
+    fn transition(&self, from: Phase, to: Phase) -> bool {
+        let moved = self
+            .phase
+            .compare_exchange(
+                from.as_u8(),
+                to.as_u8(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok();
+        if moved {
+            self.stamp();
+            if to != Phase::Busy {
+                self.wake.notify_one();
+            }
+        }
+        moved
+    }
+
+    /// Bytes arrived: an idle connection starts waiting for a request head.
+    pub(crate) fn bytes_arrived(&self) {
+        if self.phase() == Phase::Idle {
+            self.transition(Phase::Idle, Phase::Head);
+        }
+    }
+
+    /// A request head was parsed and handed to the application.
+    pub(crate) fn request_started(&self) {
+        self.transition(Phase::Head, Phase::Busy);
+    }
+
+    /// The response was handed back to the connection: it is idle until the next byte.
+    pub(crate) fn request_finished(&self) {
+        self.finished.fetch_add(1, Ordering::Relaxed);
+        self.transition(Phase::Busy, Phase::Idle);
+    }
+
+    /// Whether any response was handed back on this connection (one may still be
+    /// buffered for writing).
+    pub(crate) fn has_answered(&self) -> bool {
+        self.finished.load(Ordering::Relaxed) > 0
+    }
+
+    /// Marks a waiting (head or idle) connection for closing; false when it runs a request
+    /// or is already closing.
+    pub(crate) fn try_close(&self) -> bool {
+        let phase = self.phase();
+        phase.is_waiting() && self.transition(phase, Phase::Closing)
+    }
+
+    /// When the watchdog must close this connection: `None` while a request runs (the
+    /// request timeout bounds it), at once when it is closing.
+    pub(crate) fn deadline(
+        &self,
+        header_timeout: Duration,
+        idle_timeout: Duration,
+    ) -> Option<Instant> {
+        match self.phase() {
+            Phase::Head => Some(self.since() + header_timeout),
+            Phase::Idle => Some(self.since() + idle_timeout),
+            Phase::Busy => None,
+            Phase::Closing => Some(self.epoch),
+        }
+    }
+}
+
+/// The open connections.
+#[derive(Debug)]
+pub(crate) struct Table {
+    epoch: Instant,
+    next_id: AtomicU64,
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+}
+
+/// A connection's place in the table; dropping it removes the connection.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    table: Arc<Table>,
+    id: u64,
+    /// The connection's state.
+    pub(crate) conn: Arc<Conn>,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        self.table.lock().remove(&self.id);
+    }
+}
+
+impl Table {
+    /// An empty table.
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Table {
+            epoch: Instant::now(),
+            next_id: AtomicU64::new(0),
+            conns: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
+        // The map stays consistent whatever panicked while holding it.
+        self.conns.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a new connection, waiting for its first request head.
+    pub(crate) fn insert(self: &Arc<Self>) -> Entry {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Conn::new(self.epoch));
+        self.lock().insert(id, Arc::clone(&conn));
+        Entry {
+            table: Arc::clone(self),
+            id,
+            conn,
+        }
+    }
+
+    /// Open connections (closing ones included until their task ends).
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Closes the waiting (head or idle) connection that has waited longest; false when
+    /// every connection runs a request. One pass over the table: it runs only at the cap.
+    pub(crate) fn evict_oldest(&self) -> bool {
+        let conns = self.lock();
+        loop {
+            let oldest = conns
+                .values()
+                .filter(|c| c.phase().is_waiting())
+                .min_by_key(|c| c.since());
+            match oldest {
+                None => return false,
+                // Lost a race with the connection's own transition: look again.
+                Some(c) if c.try_close() => return true,
+                Some(_) => continue,
+            }
+        }
+    }
+
+    /// Closes every waiting connection (shutdown); returns how many.
+    pub(crate) fn close_waiting(&self) -> usize {
+        self.lock().values().filter(|c| c.try_close()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: Duration = Duration::from_secs(10);
+    const IDLE: Duration = Duration::from_secs(60);
+    /// Phase starts are stored in whole milliseconds.
+    const TICK: Duration = Duration::from_millis(1);
+
+    /// Asserts that `c`'s deadline is `timeout` after a moment between `before` and now.
+    fn assert_deadline(c: &Conn, before: Instant, timeout: Duration) {
+        let d = c.deadline(HEAD, IDLE).unwrap_or(before);
+        assert!(d + TICK >= before + timeout, "{d:?} is too early");
+        assert!(d <= Instant::now() + timeout, "{d:?} is too late");
+    }
+
+    fn pause() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+
+    #[test]
+    fn phases_and_deadlines() {
+        let table = Table::new();
+        let t0 = Instant::now();
+        let e = table.insert();
+        let c = &e.conn;
+        assert_eq!(c.phase(), Phase::Head);
+        assert_deadline(c, t0, HEAD);
+        let first = c.deadline(HEAD, IDLE);
+        // Bytes of the first head change nothing: its clock runs from the accept.
+        pause();
+        c.bytes_arrived();
+        assert_eq!(c.deadline(HEAD, IDLE), first);
+        c.request_started();
+        assert_eq!(c.phase(), Phase::Busy);
+        assert_eq!(c.deadline(HEAD, IDLE), None);
+        // Body bytes while busy change nothing either.
+        c.bytes_arrived();
+        assert_eq!(c.phase(), Phase::Busy);
+        pause();
+        let t1 = Instant::now();
+        c.request_finished();
+        assert_eq!(c.phase(), Phase::Idle);
+        assert_deadline(c, t1, IDLE);
+        // The next request's first byte starts the head timeout.
+        pause();
+        let t2 = Instant::now();
+        c.bytes_arrived();
+        assert_eq!(c.phase(), Phase::Head);
+        assert_deadline(c, t2, HEAD);
+        assert!(c.try_close());
+        assert_eq!(c.phase(), Phase::Closing);
+        assert!(c.deadline(HEAD, IDLE).is_some_and(|d| d <= Instant::now()));
+        // Closing is final.
+        c.request_started();
+        c.request_finished();
+        c.bytes_arrived();
+        assert_eq!(c.phase(), Phase::Closing);
+        assert!(!c.try_close());
+    }
+
+    #[test]
+    fn eviction_takes_the_longest_waiting_and_spares_busy_ones() {
+        let table = Table::new();
+        let busy_old = table.insert();
+        busy_old.conn.request_started();
+        pause();
+        let idle = table.insert();
+        idle.conn.request_started();
+        pause();
+        let head = table.insert();
+        pause();
+        // `idle` has been idle only since now: the head-pending one waited longer.
+        idle.conn.request_finished();
+        assert_eq!(table.len(), 3);
+        assert!(table.evict_oldest());
+        assert_eq!(head.conn.phase(), Phase::Closing);
+        assert!(table.evict_oldest());
+        assert_eq!(idle.conn.phase(), Phase::Closing);
+        assert!(!table.evict_oldest(), "only a busy connection is left");
+        assert_eq!(busy_old.conn.phase(), Phase::Busy);
+        drop(head);
+        assert_eq!(table.len(), 2);
+    }
+
+    #[test]
+    fn shutdown_closes_waiting_connections_only() {
+        let table = Table::new();
+        let head = table.insert();
+        let busy = table.insert();
+        busy.conn.request_started();
+        let idle = table.insert();
+        idle.conn.request_started();
+        idle.conn.request_finished();
+        assert_eq!(table.close_waiting(), 2);
+        assert_eq!(head.conn.phase(), Phase::Closing);
+        assert_eq!(idle.conn.phase(), Phase::Closing);
+        assert_eq!(busy.conn.phase(), Phase::Busy);
+        // Once its response is out, the busy one is idle and the next pass closes it.
+        busy.conn.request_finished();
+        assert_eq!(table.close_waiting(), 1);
+    }
+}
