@@ -322,3 +322,54 @@ async fn run_connection<S>(
         let _ = tokio::time::timeout(CLOSE_LINGER, connection).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// True when the peer closes `s` within `bound`.
+    async fn closed_within(s: &mut TcpStream, bound: Duration) -> bool {
+        let mut buf = [0u8; 256];
+        matches!(
+            tokio::time::timeout(bound, s.read(&mut buf)).await,
+            Ok(Ok(0) | Err(_))
+        )
+    }
+
+    #[tokio::test]
+    async fn shutdown_is_bounded_even_when_a_request_never_ends(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let app = tower::service_fn(|_req: Request| std::future::pending());
+        let limits = ConnLimits {
+            shutdown_timeout: Duration::from_secs(2),
+            ..ConnLimits::default()
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, app, limits, async move {
+            let _ = stopped.await;
+        }));
+        let mut running = TcpStream::connect(addr).await?;
+        running
+            .write_all(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            .await?;
+        let mut half = TcpStream::connect(addr).await?;
+        half.write_all(b"GET / HTTP/1.1\r\nHo").await?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+
+        let signalled = Instant::now();
+        let _ = stop.send(());
+        // The half-open connection goes at once, long before the shutdown timeout.
+        assert!(closed_within(&mut half, Duration::from_secs(1)).await);
+        assert!(signalled.elapsed() < Duration::from_secs(1));
+        // The never-ending request holds the shutdown until the timeout, and no longer.
+        tokio::time::timeout(Duration::from_secs(10), server).await???;
+        let took = signalled.elapsed();
+        assert!(took >= Duration::from_secs(2), "{took:?}");
+        assert!(took < Duration::from_secs(7), "{took:?}");
+        assert!(closed_within(&mut running, Duration::from_secs(1)).await);
+        Ok(())
+    }
+}
