@@ -4,8 +4,8 @@
 //! Each accepted socket is served by hyper's HTTP/1 connection (`hyper::server::conn::http1`,
 //! with hyper-util's tokio adapters; hyper-util's "auto" builder would also build HTTP/2,
 //! which passgate does not speak) and watched by its own task, which knows the
-//! connection's phase from [`table`]: waiting for a request head, running a request, or
-//! idle between requests.
+//! connection's phase from [`table`]: waiting for a request head, receiving a request's
+//! body, running a request, or idle between requests.
 //!
 //! - **Header timeout** (`header_timeout`, default 10 s): a request head must be complete
 //!   this long after the connection was accepted, or after the first byte of the next
@@ -23,16 +23,19 @@
 //!   connection accepted at the cap closes the connection that has waited longest without
 //!   a request running (idle, or still sending its head) and is served; the evicted
 //!   client's next request finds its kept-alive connection closed, which HTTP clients
-//!   handle by reconnecting. Only when every connection is running a request does the
-//!   newcomer get a bare `503` with `Retry-After: 1` and `Connection: close`. So whoever
-//!   holds idle or half-sent sockets cannot lock others out (a new connection always
-//!   displaces the oldest of them), while requests in progress are never cut off to make
-//!   room. Finding the oldest is one pass over the table, and only at the cap.
+//!   handle by reconnecting. When there is none, the connection whose request body has been
+//!   arriving longest is closed instead (a slow-body sender holds a place as surely as a
+//!   slow-head one). Only when every connection runs a request with its whole body does
+//!   the newcomer get a bare `503` with `Retry-After: 1` and `Connection: close`. So
+//!   whoever holds idle, half-sent or slowly fed sockets cannot lock others out (a new
+//!   connection always displaces the oldest of them), while requests being processed are
+//!   never cut off to make room. Finding the oldest is a pass over the table, only at the
+//!   cap.
 //! - When `accept` itself fails for lack of descriptors (the reserve was too small), the
 //!   longest-waiting connection is closed as well, and accepting resumes 10 ms later.
 //! - **Shutdown**: when the shutdown future resolves, the listener is closed, every idle or
-//!   half-open connection is closed at once, and connections running a request get their
-//!   response and are then closed. Whatever is still open `shutdown_timeout` later is closed.
+//!   half-open connection is closed at once, and connections with a request (receiving
+//!   its body or running) get their response and are then closed. Whatever is still open `shutdown_timeout` later is closed.
 
 mod nofile;
 mod table;
@@ -46,7 +49,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use hyper::body::Incoming;
@@ -61,7 +64,7 @@ use tower::{Service, ServiceExt};
 
 pub use nofile::{fit_cap, raise_open_file_limit, reserve};
 use table::{Entry, Phase, Table};
-use tracked::{RequestGuard, TrackedBody, TrackedIo};
+use tracked::{RequestGuard, TrackedBody, TrackedIo, TrackedRequestBody};
 
 /// Default most concurrent connections (before the open-file limit lowers it).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
@@ -259,8 +262,10 @@ async fn run_connection<S>(
     });
     let service_conn = Arc::clone(&conn);
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        let guard = RequestGuard::start(Arc::clone(&service_conn));
-        let mut req = req.map(Body::new);
+        let body_pending = !req.body().is_end_stream();
+        let guard = RequestGuard::start(Arc::clone(&service_conn), body_pending);
+        let body_conn = body_pending.then(|| Arc::clone(&service_conn));
+        let mut req = req.map(|b| Body::new(TrackedRequestBody::new(b, body_conn)));
         req.extensions_mut().insert(ConnectInfo(peer));
         req.extensions_mut().insert(ServerAddr(local));
         let app = app.clone();
@@ -335,6 +340,45 @@ mod tests {
             tokio::time::timeout(bound, s.read(&mut buf)).await,
             Ok(Ok(0) | Err(_))
         )
+    }
+
+    #[tokio::test]
+    async fn at_the_cap_with_every_request_running_a_newcomer_gets_503(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let app = tower::service_fn(|_req: Request| std::future::pending());
+        let limits = ConnLimits {
+            max_connections: 2,
+            ..ConnLimits::default()
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, app, limits, async move {
+            let _ = stopped.await;
+        }));
+        let mut running = Vec::new();
+        for _ in 0..2 {
+            let mut s = TcpStream::connect(addr).await?;
+            s.write_all(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+                .await?;
+            running.push(s);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut newcomer = TcpStream::connect(addr).await?;
+        newcomer
+            .write_all(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            .await?;
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), newcomer.read_to_end(&mut answer)).await??;
+        assert_eq!(answer, REFUSAL);
+        // The running requests were not touched.
+        for s in &mut running {
+            assert!(!closed_within(s, Duration::from_millis(100)).await);
+        }
+        drop(stop);
+        drop(running);
+        tokio::time::timeout(Duration::from_secs(40), server).await???;
+        Ok(())
     }
 
     #[tokio::test]

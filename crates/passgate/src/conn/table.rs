@@ -16,7 +16,10 @@ pub(crate) enum Phase {
     /// Waiting for (the rest of) a request head: from the accept, or from the first byte
     /// of the next request on a kept-alive connection.
     Head,
-    /// A request was handed to the application; its response is not written yet.
+    /// A request was handed to the application and its body is still arriving.
+    Body,
+    /// A request was handed to the application with its whole body; its response is not
+    /// written yet.
     Busy,
     /// Kept alive between requests, nothing received since the last response.
     Idle,
@@ -28,8 +31,9 @@ impl Phase {
     fn from_u8(v: u8) -> Phase {
         match v {
             0 => Phase::Head,
-            1 => Phase::Busy,
-            2 => Phase::Idle,
+            1 => Phase::Body,
+            2 => Phase::Busy,
+            3 => Phase::Idle,
             _ => Phase::Closing,
         }
     }
@@ -37,9 +41,10 @@ impl Phase {
     fn as_u8(self) -> u8 {
         match self {
             Phase::Head => 0,
-            Phase::Busy => 1,
-            Phase::Idle => 2,
-            Phase::Closing => 3,
+            Phase::Body => 1,
+            Phase::Busy => 2,
+            Phase::Idle => 3,
+            Phase::Closing => 4,
         }
     }
 
@@ -91,7 +96,7 @@ impl Conn {
     }
 
     /// Moves `from` → `to` (stamping the time) if the phase is still `from`, and wakes the
-    /// watchdog unless the move only removes a deadline (to `Busy`).
+    /// watchdog unless the move only removes a deadline (to `Body` or `Busy`).
     fn transition(&self, from: Phase, to: Phase) -> bool {
         let moved = self
             .phase
@@ -104,7 +109,7 @@ impl Conn {
             .is_ok();
         if moved {
             self.stamp();
-            if to != Phase::Busy {
+            if !matches!(to, Phase::Body | Phase::Busy) {
                 self.wake.notify_one();
             }
         }
@@ -119,14 +124,28 @@ impl Conn {
     }
 
     /// A request head was parsed and handed to the application.
-    pub(crate) fn request_started(&self) {
-        self.transition(Phase::Head, Phase::Busy);
+    /// With `body_pending` when its body has yet to arrive.
+    pub(crate) fn request_started(&self, body_pending: bool) {
+        let to = if body_pending {
+            Phase::Body
+        } else {
+            Phase::Busy
+        };
+        self.transition(Phase::Head, to);
     }
 
-    /// The response was handed back to the connection: it is idle until the next byte.
+    /// The request's body has arrived (or was given up).
+    pub(crate) fn body_finished(&self) {
+        self.transition(Phase::Body, Phase::Busy);
+    }
+
+    /// The response was handed back to the connection (perhaps before the whole body was
+    /// read): it is idle until the next byte.
     pub(crate) fn request_finished(&self) {
         self.finished.fetch_add(1, Ordering::Relaxed);
-        self.transition(Phase::Busy, Phase::Idle);
+        if !self.transition(Phase::Busy, Phase::Idle) {
+            self.transition(Phase::Body, Phase::Idle);
+        }
     }
 
     /// Whether any response was handed back on this connection (one may still be
@@ -142,6 +161,11 @@ impl Conn {
         phase.is_waiting() && self.transition(phase, Phase::Closing)
     }
 
+    /// Marks a connection whose request body is still arriving for closing.
+    fn try_close_body(&self) -> bool {
+        self.transition(Phase::Body, Phase::Closing)
+    }
+
     /// When the watchdog must close this connection: `None` while a request runs (the
     /// request timeout bounds it), at once when it is closing.
     pub(crate) fn deadline(
@@ -152,7 +176,7 @@ impl Conn {
         match self.phase() {
             Phase::Head => Some(self.since() + header_timeout),
             Phase::Idle => Some(self.since() + idle_timeout),
-            Phase::Busy => None,
+            Phase::Body | Phase::Busy => None,
             Phase::Closing => Some(self.epoch),
         }
     }
@@ -213,19 +237,28 @@ impl Table {
         self.lock().len()
     }
 
-    /// Closes the waiting (head or idle) connection that has waited longest; false when
-    /// every connection runs a request. One pass over the table: it runs only at the cap.
+    /// Closes the waiting (head or idle) connection that has waited longest, or else the
+    /// one whose request body has been arriving longest; false when every connection runs
+    /// a request with its whole body. A pass or two over the table: it runs only at the cap.
     pub(crate) fn evict_oldest(&self) -> bool {
         let conns = self.lock();
         loop {
-            let oldest = conns
-                .values()
-                .filter(|c| c.phase().is_waiting())
-                .min_by_key(|c| c.since());
-            match oldest {
-                None => return false,
+            let oldest = |wanted: fn(Phase) -> bool| {
+                conns
+                    .values()
+                    .filter(|c| wanted(c.phase()))
+                    .min_by_key(|c| c.since())
+            };
+            if let Some(c) = oldest(Phase::is_waiting) {
+                if c.try_close() {
+                    return true;
+                }
                 // Lost a race with the connection's own transition: look again.
-                Some(c) if c.try_close() => return true,
+                continue;
+            }
+            match oldest(|p| p == Phase::Body) {
+                None => return false,
+                Some(c) if c.try_close_body() => return true,
                 Some(_) => continue,
             }
         }
@@ -270,7 +303,10 @@ mod tests {
         pause();
         c.bytes_arrived();
         assert_eq!(c.deadline(HEAD, IDLE), first);
-        c.request_started();
+        c.request_started(true);
+        assert_eq!(c.phase(), Phase::Body);
+        assert_eq!(c.deadline(HEAD, IDLE), None);
+        c.body_finished();
         assert_eq!(c.phase(), Phase::Busy);
         assert_eq!(c.deadline(HEAD, IDLE), None);
         // Body bytes while busy change nothing either.
@@ -291,7 +327,8 @@ mod tests {
         assert_eq!(c.phase(), Phase::Closing);
         assert!(c.deadline(HEAD, IDLE).is_some_and(|d| d <= Instant::now()));
         // Closing is final.
-        c.request_started();
+        c.request_started(false);
+        c.body_finished();
         c.request_finished();
         c.bytes_arrived();
         assert_eq!(c.phase(), Phase::Closing);
@@ -302,10 +339,10 @@ mod tests {
     fn eviction_takes_the_longest_waiting_and_spares_busy_ones() {
         let table = Table::new();
         let busy_old = table.insert();
-        busy_old.conn.request_started();
+        busy_old.conn.request_started(false);
         pause();
         let idle = table.insert();
-        idle.conn.request_started();
+        idle.conn.request_started(false);
         pause();
         let head = table.insert();
         pause();
@@ -323,18 +360,53 @@ mod tests {
     }
 
     #[test]
+    fn slow_bodies_are_evicted_after_waiting_connections_oldest_first() {
+        let table = Table::new();
+        let slow_old = table.insert();
+        slow_old.conn.request_started(true);
+        pause();
+        let slow_new = table.insert();
+        slow_new.conn.request_started(true);
+        pause();
+        let idle = table.insert();
+        idle.conn.request_started(false);
+        idle.conn.request_finished();
+        let busy = table.insert();
+        busy.conn.request_started(true);
+        busy.conn.body_finished();
+        assert!(table.evict_oldest());
+        assert_eq!(idle.conn.phase(), Phase::Closing, "waiting ones go first");
+        assert!(table.evict_oldest());
+        assert_eq!(slow_old.conn.phase(), Phase::Closing);
+        assert_eq!(slow_new.conn.phase(), Phase::Body);
+        assert!(table.evict_oldest());
+        assert!(!table.evict_oldest());
+        assert_eq!(busy.conn.phase(), Phase::Busy);
+        // A response before the whole body was read also ends the request.
+        let early = table.insert();
+        early.conn.request_started(true);
+        early.conn.request_finished();
+        assert_eq!(early.conn.phase(), Phase::Idle);
+        early.conn.body_finished();
+        assert_eq!(early.conn.phase(), Phase::Idle);
+    }
+
+    #[test]
     fn shutdown_closes_waiting_connections_only() {
         let table = Table::new();
+        let slow = table.insert();
+        slow.conn.request_started(true);
         let head = table.insert();
         let busy = table.insert();
-        busy.conn.request_started();
+        busy.conn.request_started(false);
         let idle = table.insert();
-        idle.conn.request_started();
+        idle.conn.request_started(false);
         idle.conn.request_finished();
         assert_eq!(table.close_waiting(), 2);
         assert_eq!(head.conn.phase(), Phase::Closing);
         assert_eq!(idle.conn.phase(), Phase::Closing);
         assert_eq!(busy.conn.phase(), Phase::Busy);
+        assert_eq!(slow.conn.phase(), Phase::Body, "its request is running");
         // Once its response is out, the busy one is idle and the next pass closes it.
         busy.conn.request_finished();
         assert_eq!(table.close_waiting(), 1);

@@ -1,5 +1,6 @@
 //! Wrappers that keep a connection's phase in [`super::table`] up to date: the socket
-//! (bytes arriving end an idle phase) and the response body (its end ends the request).
+//! (bytes arriving end an idle phase), the request body (its end ends the body phase) and
+//! the response body (its end ends the request).
 
 use std::io;
 use std::pin::Pin;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes, HttpBody};
+use hyper::body::Incoming;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -68,9 +70,9 @@ impl AsyncWrite for TrackedIo {
 pub(crate) struct RequestGuard(pub(crate) Arc<Conn>);
 
 impl RequestGuard {
-    /// Marks the request started.
-    pub(crate) fn start(conn: Arc<Conn>) -> Self {
-        conn.request_started();
+    /// Marks the request started, with `body_pending` when its body has yet to arrive.
+    pub(crate) fn start(conn: Arc<Conn>, body_pending: bool) -> Self {
+        conn.request_started(body_pending);
         RequestGuard(conn)
     }
 }
@@ -96,6 +98,55 @@ impl HttpBody for TrackedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
         Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A request body that marks the body finished at its end (or when it is dropped unread).
+pub(crate) struct TrackedRequestBody {
+    inner: Incoming,
+    conn: Option<Arc<Conn>>,
+}
+
+impl TrackedRequestBody {
+    /// Wraps `inner`; `conn` is `None` when the request has no body to wait for.
+    pub(crate) fn new(inner: Incoming, conn: Option<Arc<Conn>>) -> Self {
+        TrackedRequestBody { inner, conn }
+    }
+
+    fn finished(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            conn.body_finished();
+        }
+    }
+}
+
+impl Drop for TrackedRequestBody {
+    fn drop(&mut self) {
+        self.finished();
+    }
+}
+
+impl HttpBody for TrackedRequestBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None | Some(Err(_)))) || self.inner.is_end_stream() {
+            self.finished();
+        }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
