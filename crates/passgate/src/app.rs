@@ -1,5 +1,5 @@
 //! The HTTP application: routes of every front end, shared layers and limits, serving with
-//! graceful shutdown.
+//! graceful shutdown (connections themselves are managed in [`crate::conn`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
-use axum::http::header::RETRY_AFTER;
-use axum::http::{StatusCode, Uri};
+use axum::http::header::{HOST, RETRY_AFTER};
+use axum::http::{StatusCode, Uri, Version};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Router, ServiceExt};
+use axum::Router;
 use passgate_core::metrics::ClientInfo;
 use passgate_core::{Clock, Core, CoreError};
 use passgate_soap::SoapState;
@@ -22,6 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::config::{Settings, BODY_LIMIT};
+use crate::conn::ConnLimits;
 use crate::metrics::{metrics_handler, track, Metrics};
 
 /// Opens the store and starts the core (hashing pool, dummy hash).
@@ -101,6 +102,7 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
                 // overload (25 MB in 10 s) and cost CPU that hashing needed.
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
+        .layer(middleware::from_fn(require_one_host))
         .layer(middleware::from_fn_with_state(
             settings.refusal_pace,
             pace_refusals,
@@ -188,19 +190,47 @@ fn normalize_path(mut req: Request) -> Request {
     req
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then drains open requests.
+/// Serves `router` on `listener` with the default connection limits until `shutdown`
+/// resolves, then shuts down gracefully (see [`serve_with`]).
 pub async fn serve_on(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, router, ConnLimits::default(), shutdown).await
+}
+
+/// Serves `router` on `listener` within `limits` (timeouts, connection cap) until
+/// `shutdown` resolves, then closes idle and half-open connections at once and lets running
+/// requests finish within `limits.shutdown_timeout` (see [`crate::conn`]).
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let app = tower::util::MapRequestLayer::new(normalize_path).layer(router);
-    axum::serve(
-        listener,
-        ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    crate::conn::serve(listener, app, limits, shutdown).await
+}
+
+/// RFC 9112 §3.2: an HTTP/1.1 request needs exactly one `Host` header, and any request
+/// with more than one, or with a value that is not a plain `host[:port]`, is answered 400
+/// before routing.
+async fn require_one_host(req: Request, next: Next) -> Response {
+    let mut hosts = req.headers().get_all(HOST).iter();
+    let refusal = match (hosts.next(), hosts.next()) {
+        (None, _) if req.version() >= Version::HTTP_11 => Some("missing Host header"),
+        (None, _) => None,
+        (Some(_), Some(_)) => Some("more than one Host header"),
+        (Some(h), None) if !passgate_soap::host::is_valid_host(h.as_bytes()) => {
+            Some("invalid Host header")
+        }
+        (Some(_), None) => None,
+    };
+    match refusal {
+        Some(why) => (StatusCode::BAD_REQUEST, format!("Bad Request: {why}")).into_response(),
+        None => next.run(req).await,
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

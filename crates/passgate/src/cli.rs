@@ -548,6 +548,21 @@ fn parse_time(s: &str) -> Result<passgate_core::Timestamp, CliError> {
 }
 
 async fn serve(settings: Settings, ready_file: Option<PathBuf>) -> Result<(), CliError> {
+    let open_files = crate::conn::raise_open_file_limit();
+    let mut limits = settings.connections.clone();
+    limits.max_connections = crate::conn::fit_cap(
+        limits.max_connections,
+        open_files,
+        crate::conn::reserve(settings.database.max_connections),
+    );
+    if limits.max_connections < settings.connections.max_connections {
+        tracing::warn!(
+            configured = settings.connections.max_connections,
+            max_connections = limits.max_connections,
+            open_file_limit = open_files,
+            "connection cap lowered to fit the open-file limit"
+        );
+    }
     let core = crate::app::build_core(&settings, Arc::new(SystemClock)).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     if let Some(path) = ready_file {
@@ -563,10 +578,13 @@ async fn serve(settings: Settings, ready_file: Option<PathBuf>) -> Result<(), Cl
         hash_queue = core.pool().capacity(),
         hash_thread_policy = ?settings.core.hash_thread_policy,
         refusal_pace_ms = settings.refusal_pace.as_secs_f64() * 1000.0,
+        max_connections = limits.max_connections,
+        header_timeout_secs = limits.header_timeout.as_secs(),
+        idle_timeout_secs = limits.idle_timeout.as_secs(),
         "passgate listening"
     );
     let router = crate::app::router(core, &settings);
-    crate::app::serve_on(listener, router, crate::app::shutdown_signal()).await?;
+    crate::app::serve_with(listener, router, limits, crate::app::shutdown_signal()).await?;
     Ok(())
 }
 

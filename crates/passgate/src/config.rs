@@ -1,8 +1,11 @@
 //! Configuration: defaults, then an optional TOML file, then `PASSGATE_*` environment
 //! variables, then command-line flags; the result is typed and validated once.
 
+use std::fmt::Display;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::Path;
+use std::str::FromStr;
 use std::time::Duration;
 
 use passgate_core::credential::policy::Composition;
@@ -20,6 +23,17 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub const DEFAULT_REFUSAL_PACE_MS: f64 = 2.0;
 /// Upper bound of `argon2.refusal_pace_ms`: a refusal must stay quick.
 pub const MAX_REFUSAL_PACE_MS: f64 = 100.0;
+
+/// Largest `throttle.account_threshold`.
+pub const MAX_ACCOUNT_THRESHOLD: u32 = 100;
+/// Largest `throttle.address_limit`.
+pub const MAX_ADDRESS_LIMIT: u32 = 1_000_000;
+/// Largest `throttle.refusal_delay_ms` and `throttle.failure_delay_ms`.
+pub const MAX_THROTTLE_DELAY_MS: u64 = 10_000;
+
+fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
 
 /// Errors in the configuration; each names the setting.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +87,16 @@ struct FileConfig {
     breach: BreachFile,
     #[serde(default)]
     database: DatabaseFile,
+    #[serde(default)]
+    connections: ConnectionsFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectionsFile {
+    max: Option<usize>,
+    header_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +185,8 @@ pub struct Settings {
     /// Least time between a request's arrival and its overload refusal (503 with
     /// `Retry-After`); zero answers refusals as soon as they are decided.
     pub refusal_pace: Duration,
+    /// HTTP connection limits: cap, header and idle timeouts, shutdown bound.
+    pub connections: crate::conn::ConnLimits,
     /// Core settings.
     pub core: CoreConfig,
 }
@@ -187,6 +213,80 @@ fn env_parse<T: std::str::FromStr>(name: &'static str) -> Result<Option<T>, Conf
             })
         })
         .transpose()
+}
+
+/// A number from the environment variable `env_name`, else from the file, else `default`;
+/// refused (never clamped) unless it lies in `range`. `key` names the setting in errors.
+fn ranged<T>(
+    key: &'static str,
+    env_name: &'static str,
+    file: Option<T>,
+    default: T,
+    range: RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + Display + Copy,
+{
+    let (value, source) = match env_parse::<T>(env_name)? {
+        Some(v) => (v, env_name),
+        None => match file {
+            Some(v) => (v, "the config file"),
+            None => return Ok(default),
+        },
+    };
+    if range.contains(&value) {
+        return Ok(value);
+    }
+    Err(ConfigError::Invalid {
+        name: key,
+        message: format!(
+            "must be between {} and {}, got {value} (from {source})",
+            range.start(),
+            range.end()
+        ),
+    })
+}
+
+/// Largest `connections.max`.
+pub const MAX_CONNECTIONS_LIMIT: usize = 1_000_000;
+/// Largest `connections.header_timeout_secs`.
+pub const MAX_HEADER_TIMEOUT_SECS: u64 = 3_600;
+/// Largest `connections.idle_timeout_secs`.
+pub const MAX_IDLE_TIMEOUT_SECS: u64 = 86_400;
+/// Time allowed, beyond the request timeout, to write the last responses at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// `[connections]` in the file, `PASSGATE_CONNECTIONS_*` in the environment. Shutdown is
+/// bounded by the request timeout plus [`SHUTDOWN_GRACE`]: no running request can take longer.
+fn connection_limits(
+    f: &ConnectionsFile,
+    request_timeout: Duration,
+) -> Result<crate::conn::ConnLimits, ConfigError> {
+    let d = crate::conn::ConnLimits::default();
+    Ok(crate::conn::ConnLimits {
+        max_connections: ranged(
+            "connections.max",
+            "PASSGATE_CONNECTIONS_MAX",
+            f.max,
+            d.max_connections,
+            1..=MAX_CONNECTIONS_LIMIT,
+        )?,
+        header_timeout: Duration::from_secs(ranged(
+            "connections.header_timeout_secs",
+            "PASSGATE_CONNECTIONS_HEADER_TIMEOUT_SECS",
+            f.header_timeout_secs,
+            d.header_timeout.as_secs(),
+            1..=MAX_HEADER_TIMEOUT_SECS,
+        )?),
+        idle_timeout: Duration::from_secs(ranged(
+            "connections.idle_timeout_secs",
+            "PASSGATE_CONNECTIONS_IDLE_TIMEOUT_SECS",
+            f.idle_timeout_secs,
+            d.idle_timeout.as_secs(),
+            1..=MAX_IDLE_TIMEOUT_SECS,
+        )?),
+        shutdown_timeout: request_timeout.saturating_add(SHUTDOWN_GRACE),
+    })
 }
 
 /// Pool settings: `[database]` in the file, `PASSGATE_DATABASE_*` in the environment.
@@ -310,10 +410,13 @@ impl Settings {
             Ok(v)
         };
         let throttle = passgate_core::throttle::ThrottleConfig {
-            account_threshold: env_parse("PASSGATE_THROTTLE_ACCOUNT_THRESHOLD")?
-                .or(f.throttle.account_threshold)
-                .unwrap_or(t.account_threshold)
-                .clamp(1, 100),
+            account_threshold: ranged(
+                "throttle.account_threshold",
+                "PASSGATE_THROTTLE_ACCOUNT_THRESHOLD",
+                f.throttle.account_threshold,
+                t.account_threshold,
+                1..=MAX_ACCOUNT_THRESHOLD,
+            )?,
             account_base_delay: secs(
                 "PASSGATE_THROTTLE_ACCOUNT_BASE_DELAY_SECS",
                 f.throttle.account_base_delay_secs,
@@ -324,10 +427,13 @@ impl Settings {
                 f.throttle.account_max_delay_secs,
                 t.account_max_delay,
             )?,
-            address_limit: env_parse("PASSGATE_THROTTLE_ADDRESS_LIMIT")?
-                .or(f.throttle.address_limit)
-                .unwrap_or(t.address_limit)
-                .max(1),
+            address_limit: ranged(
+                "throttle.address_limit",
+                "PASSGATE_THROTTLE_ADDRESS_LIMIT",
+                f.throttle.address_limit,
+                t.address_limit,
+                1..=MAX_ADDRESS_LIMIT,
+            )?,
             address_window: secs(
                 "PASSGATE_THROTTLE_ADDRESS_WINDOW_SECS",
                 f.throttle.address_window_secs,
@@ -338,13 +444,31 @@ impl Settings {
                 f.throttle.address_block_secs,
                 t.address_block,
             )?,
-            refusal_delay: env_parse::<u64>("PASSGATE_THROTTLE_REFUSAL_DELAY_MS")?
-                .or(f.throttle.refusal_delay_ms)
-                .map_or(t.refusal_delay, |ms| Duration::from_millis(ms.min(10_000))),
-            failure_delay: env_parse::<u64>("PASSGATE_THROTTLE_FAILURE_DELAY_MS")?
-                .or(f.throttle.failure_delay_ms)
-                .map_or(t.failure_delay, |ms| Duration::from_millis(ms.min(10_000))),
+            refusal_delay: Duration::from_millis(ranged(
+                "throttle.refusal_delay_ms",
+                "PASSGATE_THROTTLE_REFUSAL_DELAY_MS",
+                f.throttle.refusal_delay_ms,
+                duration_ms(t.refusal_delay),
+                0..=MAX_THROTTLE_DELAY_MS,
+            )?),
+            failure_delay: Duration::from_millis(ranged(
+                "throttle.failure_delay_ms",
+                "PASSGATE_THROTTLE_FAILURE_DELAY_MS",
+                f.throttle.failure_delay_ms,
+                duration_ms(t.failure_delay),
+                0..=MAX_THROTTLE_DELAY_MS,
+            )?),
         };
+        if throttle.account_base_delay > throttle.account_max_delay {
+            return Err(ConfigError::Invalid {
+                name: "throttle.account_base_delay_secs",
+                message: format!(
+                    "must not exceed throttle.account_max_delay_secs ({} > {})",
+                    throttle.account_base_delay.as_secs(),
+                    throttle.account_max_delay.as_secs()
+                ),
+            });
+        }
         let core = CoreConfig {
             throttle,
             hash,
@@ -384,14 +508,17 @@ impl Settings {
                 })
             }
         };
+        let request_timeout = Duration::from_secs(request_timeout_secs);
+        let connections = connection_limits(&f.connections, request_timeout)?;
         Ok(Settings {
             online,
+            connections,
             listen,
             database_url,
             database,
             public_url: env("PASSGATE_PUBLIC_URL").or(f.public_url),
             system_name,
-            request_timeout: Duration::from_secs(request_timeout_secs),
+            request_timeout,
             trusted_proxy_header: env("PASSGATE_TRUSTED_PROXY_HEADER")
                 .or(f.trusted_proxy_header)
                 .map(|h| h.to_ascii_lowercase()),
@@ -509,6 +636,83 @@ mod tests {
                 "{bad} was accepted"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_refused_not_clamped() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        for (bad, key, range) in [
+            (
+                "[throttle]\naccount_threshold = 0",
+                "throttle.account_threshold",
+                "between 1 and 100",
+            ),
+            (
+                "[throttle]\naccount_threshold = 101",
+                "throttle.account_threshold",
+                "between 1 and 100",
+            ),
+            (
+                "[throttle]\naddress_limit = 0",
+                "throttle.address_limit",
+                "between 1 and 1000000",
+            ),
+            (
+                "[throttle]\nrefusal_delay_ms = 10001",
+                "throttle.refusal_delay_ms",
+                "between 0 and 10000",
+            ),
+            (
+                "[throttle]\nfailure_delay_ms = 60000",
+                "throttle.failure_delay_ms",
+                "between 0 and 10000",
+            ),
+            (
+                "[throttle]\naccount_base_delay_secs = 7200",
+                "throttle.account_base_delay_secs",
+                "must not exceed",
+            ),
+            (
+                "[connections]\nmax = 0",
+                "connections.max",
+                "between 1 and 1000000",
+            ),
+            (
+                "[connections]\nheader_timeout_secs = 0",
+                "connections.header_timeout_secs",
+                "between 1 and 3600",
+            ),
+            (
+                "[connections]\nidle_timeout_secs = 86401",
+                "connections.idle_timeout_secs",
+                "between 1 and 86400",
+            ),
+        ] {
+            std::fs::write(&path, format!("{bad}\n"))?;
+            match Settings::load(Some(&path), &Overrides::default()) {
+                Err(ConfigError::Invalid { name, message }) => {
+                    assert_eq!(name, key, "{bad}");
+                    assert!(message.contains(range), "{bad}: {message}");
+                }
+                Err(other) => panic!("{bad}: {other}"),
+                Ok(_) => panic!("{bad} was accepted"),
+            }
+        }
+        std::fs::write(
+            &path,
+            "[throttle]\naccount_threshold = 100\nrefusal_delay_ms = 0\nfailure_delay_ms = 10000\n\
+             [connections]\nmax = 16\nheader_timeout_secs = 2\nidle_timeout_secs = 5\n",
+        )?;
+        let s = Settings::load(Some(&path), &Overrides::default())?;
+        assert_eq!(s.core.throttle.account_threshold, 100);
+        assert_eq!(s.core.throttle.refusal_delay, Duration::ZERO);
+        assert_eq!(s.core.throttle.failure_delay, Duration::from_secs(10));
+        assert_eq!(s.connections.max_connections, 16);
+        assert_eq!(s.connections.header_timeout, Duration::from_secs(2));
+        assert_eq!(s.connections.idle_timeout, Duration::from_secs(5));
+        assert_eq!(s.connections.shutdown_timeout, Duration::from_secs(31));
         Ok(())
     }
 

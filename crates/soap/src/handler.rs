@@ -14,6 +14,7 @@ use passgate_core::{Core, RequestContext};
 
 use crate::envelope::{parse_envelope, EnvelopeError, SoapVersion};
 use crate::errors::{map_error, SoapError};
+use crate::host::ServerAddr;
 use crate::ops::{self, Service};
 use crate::reply::{Fault, Reply};
 use crate::TNS;
@@ -29,8 +30,9 @@ pub const SOPRINCIPAL_PATH: &str = "/remote/services84/soprincipal.svc";
 pub struct SoapState {
     /// The credential core.
     pub core: Arc<Core>,
-    /// Public base URL for `soap:address` (e.g. `https://crm.example.com`); the request's
-    /// `Host` is used when unset.
+    /// Public base URL for `soap:address` (e.g. `https://crm.example.com`); when unset, the
+    /// request's `Host` if it is a valid `host[:port]`, else the connection's local address
+    /// (see [`crate::host::base_url`]).
     pub public_url: Option<String>,
     /// Name reported as `CompanyName` by GetSystemInfo.
     pub system_name: String,
@@ -79,7 +81,10 @@ fn static_name(service: Service, op: &str) -> &'static str {
 async fn handle(state: SoapState, service: Service, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     match parts.method {
-        Method::GET | Method::HEAD => wsdl(&state, service, &parts.uri, &parts.headers),
+        Method::GET | Method::HEAD => {
+            let server = parts.extensions.get::<ServerAddr>().copied();
+            wsdl(&state, service, &parts.uri, &parts.headers, server)
+        }
         Method::POST => {
             let ctx = context(&parts.extensions);
             soap(&state, service, &parts.headers, body, ctx).await
@@ -112,6 +117,7 @@ fn wsdl(
     service: Service,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
+    server: Option<ServerAddr>,
 ) -> Response {
     let wants_wsdl = uri.query().is_some_and(|q| {
         q.split('&').any(|kv| {
@@ -123,14 +129,8 @@ fn wsdl(
         Service::User => "/Remote/Services84/User.svc",
         Service::SoPrincipal => "/Remote/Services84/SoPrincipal.svc",
     };
-    let base = state.public_url.clone().unwrap_or_else(|| {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        format!("http://{host}")
-    });
-    let address = format!("{}{path}", base.trim_end_matches('/'));
+    let base = crate::host::base_url(state.public_url.as_deref(), headers, server);
+    let address = format!("{base}{path}");
     if !wants_wsdl {
         let html = format!(
             "<!DOCTYPE html><html><head><title>{c}</title></head><body><h1>{c} service</h1>\

@@ -8,6 +8,7 @@
 mod envelope;
 mod errors;
 mod handler;
+pub mod host;
 mod ops;
 mod reply;
 pub mod wsdl;

@@ -190,9 +190,14 @@ impl TestServer {
         let addr = listener.local_addr()?;
         let router = passgate::app::router(Arc::clone(&core), &settings);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(passgate::app::serve_on(listener, router, async move {
-            let _ = rx.await;
-        }));
+        tokio::spawn(passgate::app::serve_with(
+            listener,
+            router,
+            settings.connections.clone(),
+            async move {
+                let _ = rx.await;
+            },
+        ));
         Ok(TestServer {
             addr,
             core,
