@@ -231,14 +231,33 @@ fn database_settings(f: &DatabaseFile) -> Result<passgate_store::PoolSettings, C
 impl Settings {
     /// Loads the settings: defaults < file < environment < overrides.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
-        let f = match file {
+        let read = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                     path: path.display().to_string(),
                     source,
                 })?;
-                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
-                    path: path.display().to_string(),
+                Some((path.display().to_string(), text))
+            }
+            None => None,
+        };
+        Self::from_text(
+            read.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
+            overrides,
+        )
+    }
+
+    /// Builds the settings from a config file's text, given as `(name for errors, TOML)`, or
+    /// from defaults when `None`; the environment and `overrides` apply on top as in
+    /// [`Settings::load`]. Reads no file, so the fuzz target and tests can drive it directly.
+    pub fn from_text(
+        file: Option<(&str, &str)>,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let f = match file {
+            Some((path, text)) => {
+                toml::from_str::<FileConfig>(text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
                     message: e.message().to_owned(),
                 })?
             }
