@@ -13,6 +13,7 @@ mod hash_jobs;
 mod http;
 mod interop;
 mod multinode;
+mod parser_limits;
 mod policy;
 mod rest;
 mod secrets;
