@@ -503,6 +503,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn from_text_parses_without_a_file_and_names_the_source() -> Result<(), ConfigError> {
+        let s = Settings::from_text(
+            Some(("inline.toml", "[argon2]\nrefusal_pace_ms = 0.5\n")),
+            &Overrides::default(),
+        )?;
+        assert_eq!(s.refusal_pace, Duration::from_micros(500));
+        let e = Settings::from_text(Some(("inline.toml", "[[")), &Overrides::default()).err();
+        assert!(
+            matches!(&e, Some(ConfigError::Parse { path, .. }) if path == "inline.toml"),
+            "{e:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn overload_settings_from_the_file() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("c.toml");
