@@ -331,14 +331,33 @@ fn database_settings(f: &DatabaseFile) -> Result<passgate_store::PoolSettings, C
 impl Settings {
     /// Loads the settings: defaults < file < environment < overrides.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
-        let f = match file {
+        let read = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                     path: path.display().to_string(),
                     source,
                 })?;
-                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
-                    path: path.display().to_string(),
+                Some((path.display().to_string(), text))
+            }
+            None => None,
+        };
+        Self::from_text(
+            read.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
+            overrides,
+        )
+    }
+
+    /// Builds the settings from a config file's text, given as `(name for errors, TOML)`, or
+    /// from defaults when `None`; the environment and `overrides` apply on top as in
+    /// [`Settings::load`]. Reads no file, so the fuzz target and tests can drive it directly.
+    pub fn from_text(
+        file: Option<(&str, &str)>,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let f = match file {
+            Some((path, text)) => {
+                toml::from_str::<FileConfig>(text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
                     message: e.message().to_owned(),
                 })?
             }
@@ -609,6 +628,21 @@ fn policy_config(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_text_parses_without_a_file_and_names_the_source() -> Result<(), ConfigError> {
+        let s = Settings::from_text(
+            Some(("inline.toml", "[argon2]\nrefusal_pace_ms = 0.5\n")),
+            &Overrides::default(),
+        )?;
+        assert_eq!(s.refusal_pace, Duration::from_micros(500));
+        let e = Settings::from_text(Some(("inline.toml", "[[")), &Overrides::default()).err();
+        assert!(
+            matches!(&e, Some(ConfigError::Parse { path, .. }) if path == "inline.toml"),
+            "{e:?}"
+        );
+        Ok(())
+    }
 
     #[test]
     fn overload_settings_from_the_file() -> Result<(), Box<dyn std::error::Error>> {

@@ -3,6 +3,10 @@
 //! case-sensitive but, unlike DataContractSerializer, accepts members in any order
 //! (documented deviation: DCS silently drops out-of-order members).
 
+use passgate_limits::json::check_json;
+use passgate_limits::xml::check_xml;
+use passgate_limits::{Kind, LimitError};
+
 use crate::dto::{Ty, TypeDef};
 use crate::value::{Obj, Val};
 
@@ -26,6 +30,27 @@ pub enum BodyFormat {
     Form,
     /// Anything else, or no body: ignored.
     None,
+}
+
+impl BindError {
+    /// A failure of the whole body (no member name).
+    fn whole(message: impl Into<String>) -> Self {
+        BindError {
+            field: String::new(),
+            message: message.into(),
+        }
+    }
+
+    /// A parser limit hit before binding, as a sentence ("The JSON nests deeper than ...").
+    pub fn limit(e: &LimitError) -> Self {
+        let text = e.to_string();
+        let mut chars = text.chars();
+        let sentence = match chars.next() {
+            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+            None => text,
+        };
+        BindError::whole(sentence)
+    }
 }
 
 impl BodyFormat {
@@ -108,10 +133,11 @@ pub fn apply_pairs(obj: &mut Obj, pairs: &[(String, String)], errors: &mut Vec<B
 
 /// Parses a JSON body into `obj`.
 pub fn apply_json(obj: &mut Obj, body: &[u8], errors: &mut Vec<BindError>) {
-    let whole = |m: &str| BindError {
-        field: String::new(),
-        message: m.to_owned(),
-    };
+    let whole = |m: &str| BindError::whole(m);
+    if let Err(e) = check_json(body) {
+        errors.push(BindError::limit(&e));
+        return;
+    }
     let value: serde_json::Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
@@ -155,18 +181,29 @@ pub fn apply_json(obj: &mut Obj, body: &[u8], errors: &mut Vec<BindError>) {
 }
 
 /// Parses an XML body (root = the contract name in its namespace) into `obj`. DTDs are
-/// refused.
+/// refused, and the body passes the linear depth and attribute pre-check
+/// ([`passgate_limits::xml`]) before roxmltree, which recurses per level, builds a tree.
 pub fn apply_xml(obj: &mut Obj, body: &[u8], errors: &mut Vec<BindError>) {
     let ty: &'static TypeDef = obj.ty;
-    let whole = |m: String| BindError {
-        field: String::new(),
-        message: m,
-    };
+    let whole = |m: String| BindError::whole(m);
     let Ok(text) = std::str::from_utf8(body) else {
         errors.push(whole("The request body is not valid UTF-8.".into()));
         return;
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match check_xml(text) {
+        Ok(()) => {}
+        Err(LimitError::MalformedXml(at)) => {
+            errors.push(whole(format!(
+                "The request body is not well-formed XML (at byte {at})."
+            )));
+            return;
+        }
+        Err(e) => {
+            errors.push(BindError::limit(&e));
+            return;
+        }
+    }
     let options = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: 20_000,
@@ -219,11 +256,17 @@ pub fn apply_xml(obj: &mut Obj, body: &[u8], errors: &mut Vec<BindError>) {
     }
 }
 
-/// Splits `a=1&b=2` into decoded pairs.
-pub fn parse_pairs(s: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(s.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+/// Splits `a=1&b=2` (a query string or form body, named by `kind`) into decoded pairs; more
+/// than [`passgate_limits::MAX_PAIRS`] pairs, or a value that is not UTF-8 once
+/// percent-decoded, is a binding error.
+pub fn parse_pairs(s: &[u8], kind: Kind) -> Result<Vec<(String, String)>, BindError> {
+    passgate_limits::pairs::parse_pairs(s, kind).map_err(|e| match e {
+        LimitError::PercentUtf8(Kind::Form) => {
+            BindError::whole("The form body is not valid UTF-8.")
+        }
+        LimitError::PercentUtf8(_) => BindError::whole("The query string is not valid UTF-8."),
+        other => BindError::limit(&other),
+    })
 }
 
 #[cfg(test)]
@@ -246,24 +289,29 @@ mod tests {
     }
 
     #[test]
-    fn query_overrides_body_and_duplicates_join() {
+    fn query_overrides_body_and_duplicates_join() -> Result<(), BindError> {
         let mut o = Obj::new(&CHANGE_PASSWORD);
         let mut e = Vec::new();
         apply_json(&mut o, br#"{"password":"body","sessionId":"s1"}"#, &mut e);
         apply_pairs(
             &mut o,
-            &parse_pairs("password=query&SESSIONID=s2&sessionid=s3"),
+            &parse_pairs(b"password=query&SESSIONID=s2&sessionid=s3", Kind::Query)?,
             &mut e,
         );
         assert_eq!(o.str("password"), "query");
         assert_eq!(o.str("sessionId"), "s2,s3");
+        Ok(())
     }
 
     #[test]
-    fn bad_values_are_errors_without_the_value() {
+    fn bad_values_are_errors_without_the_value() -> Result<(), BindError> {
         let mut o = Obj::new(&CHANGE_PASSWORD);
         let mut e = Vec::new();
-        apply_pairs(&mut o, &parse_pairs("userId=not-a-guid-secret"), &mut e);
+        apply_pairs(
+            &mut o,
+            &parse_pairs(b"userId=not-a-guid-secret", Kind::Query)?,
+            &mut e,
+        );
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].field, "userId");
         assert!(!e[0].message.contains("secret"));
@@ -272,6 +320,47 @@ mod tests {
         apply_json(&mut o, b"{\"userId\": 1e400}", &mut e);
         apply_json(&mut o, b"{\"password\": {\"a\":1}}", &mut e);
         assert_eq!(e.len(), 3);
+        Ok(())
+    }
+
+    #[test]
+    fn limits_are_binding_errors_naming_the_limit() {
+        let mut o = Obj::new(&CHANGE_PASSWORD);
+        let mut e = Vec::new();
+        apply_json(&mut o, "[".repeat(4000).as_bytes(), &mut e);
+        let deep_xml = format!(
+            r#"<ChangePassword xmlns="{}">{}"#,
+            CHANGE_PASSWORD.ns,
+            "<password>".repeat(20_000)
+        );
+        apply_xml(&mut o, deep_xml.as_bytes(), &mut e);
+        let flood = format!(
+            r#"<ChangePassword xmlns="{}"{}/>"#,
+            CHANGE_PASSWORD.ns,
+            " a=\"secret\"".repeat(9000)
+        );
+        apply_xml(&mut o, flood.as_bytes(), &mut e);
+        let messages: Vec<&str> = e.iter().map(|b| b.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "The JSON nests deeper than the limit of 64 levels.",
+                "The XML nests deeper than the limit of 64 levels.",
+                "An XML element has more than the limit of 32 attributes (namespace declarations included).",
+            ]
+        );
+        assert!(e.iter().all(|b| b.field.is_empty()));
+    }
+
+    #[test]
+    fn invalid_percent_encoded_utf8_is_an_error_not_u_fffd() {
+        for (kind, message) in [
+            (Kind::Query, "The query string is not valid UTF-8."),
+            (Kind::Form, "The form body is not valid UTF-8."),
+        ] {
+            let e = parse_pairs(b"password=%FF%FE", kind).err();
+            assert_eq!(e.map(|e| e.message), Some(message.to_owned()));
+        }
     }
 
     #[test]
@@ -296,7 +385,9 @@ mod tests {
             let mut e = Vec::new();
             apply_json(&mut o, &body, &mut e);
             apply_xml(&mut o, &body, &mut e);
-            apply_pairs(&mut o, &parse_pairs(&q), &mut e);
+            if let Ok(pairs) = parse_pairs(q.as_bytes(), Kind::Query) {
+                apply_pairs(&mut o, &pairs, &mut e);
+            }
         }
     }
 }

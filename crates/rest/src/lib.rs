@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use passgate_core::audit::FrontEnd;
 use passgate_core::metrics::{ClientInfo, OperationLabel};
 use passgate_core::{Core, RequestContext};
+use passgate_limits::Kind;
 
 use crate::bind::{apply_json, apply_pairs, apply_xml, parse_pairs, BodyFormat};
 use crate::dto::ERROR_RESPONSE;
@@ -96,9 +97,12 @@ fn strip_suffix(path: &str) -> (&str, Option<Format>) {
 pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
-    let query = parse_pairs(parts.uri.query().unwrap_or(""));
+    // A query string that does not decode is reported by binding below; the metadata pages
+    // and negotiation see it as empty.
+    let query_pairs = parse_pairs(parts.uri.query().unwrap_or("").as_bytes(), Kind::Query);
+    let query = query_pairs.as_ref().map_or(&[][..], Vec::as_slice);
     if parts.method == Method::GET {
-        if let Some(resp) = metadata::serve(&path, &query) {
+        if let Some(resp) = metadata::serve(&path, query) {
             return label(resp, "metadata", "ok");
         }
     }
@@ -144,7 +148,7 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
             }
         }
     };
-    let format = negotiate(forced, &query, &parts.headers);
+    let format = negotiate(forced, query, &parts.headers);
     let info = parts
         .extensions
         .get::<ClientInfo>()
@@ -187,14 +191,14 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
         _ => {}
     }
     apply_pairs(&mut dto, &vars, &mut errors);
-    apply_pairs(&mut dto, &query, &mut errors);
+    match &query_pairs {
+        Ok(pairs) => apply_pairs(&mut dto, pairs, &mut errors),
+        Err(e) => errors.push(e.clone()),
+    }
     if body_format == BodyFormat::Form {
-        match std::str::from_utf8(&bytes) {
-            Ok(text) => apply_pairs(&mut dto, &parse_pairs(text), &mut errors),
-            Err(_) => errors.push(bind::BindError {
-                field: String::new(),
-                message: "The form body is not valid UTF-8.".into(),
-            }),
+        match parse_pairs(&bytes, Kind::Form) {
+            Ok(pairs) => apply_pairs(&mut dto, &pairs, &mut errors),
+            Err(e) => errors.push(e),
         }
     }
     if !errors.is_empty() {

@@ -3,8 +3,14 @@
 //! roxmltree is used rather than a streaming parser because it resolves namespaces, refuses
 //! any DTD by default (so entity-expansion bombs and external entities never run) and caps
 //! the node count; bodies are at most 64 KiB, so a tree costs nothing that matters.
+//! roxmltree's tokenizer recurses once per nesting level and its duplicate-attribute check is
+//! quadratic, so every body first passes [`passgate_limits::xml::check_xml`] (depth and
+//! attribute counts in one linear pass) and only a bounded document reaches the tree parser.
 
 use std::fmt;
+
+use passgate_limits::xml::check_xml;
+use passgate_limits::LimitError;
 
 use crate::{SOAP11_NS, SOAP12_NS, TNS, XSI_NS};
 
@@ -123,12 +129,15 @@ pub enum EnvelopeError {
     Malformed(String),
     /// Well-formed, but not a SOAP envelope with a body operation.
     NotAnEnvelope(String),
+    /// Over a parser limit (depth, attributes), found before the tree is built.
+    Limit(LimitError),
 }
 
 impl fmt::Display for EnvelopeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EnvelopeError::Malformed(m) | EnvelopeError::NotAnEnvelope(m) => f.write_str(m),
+            EnvelopeError::Limit(e) => write!(f, "the request is refused: {e}"),
         }
     }
 }
@@ -138,6 +147,12 @@ pub fn parse_envelope(body: &[u8]) -> Result<Envelope, EnvelopeError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| EnvelopeError::Malformed("the request is not valid UTF-8".into()))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_xml(text).map_err(|e| match e {
+        LimitError::MalformedXml(at) => {
+            EnvelopeError::Malformed(format!("the request is not well-formed XML (at byte {at})"))
+        }
+        other => EnvelopeError::Limit(other),
+    })?;
     let options = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: NODES_LIMIT,
@@ -310,6 +325,55 @@ mod tests {
             parse_envelope(no_body.as_bytes()),
             Err(EnvelopeError::NotAnEnvelope(_))
         ));
+    }
+
+    /// Runs `parse_envelope` on a thread with a tokio worker's stack (2 MiB).
+    fn parse_on_worker_stack(body: String) -> Result<Result<Envelope, EnvelopeError>, String> {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || parse_envelope(body.as_bytes()))
+            .map_err(|e| e.to_string())?
+            .join()
+            .map_err(|_| "parser panicked".to_owned())
+    }
+
+    /// Issue 16: 4,000 nested elements (and far more within the 64 KiB body limit) overflowed
+    /// the worker's stack inside roxmltree's recursive tokenizer and aborted the process.
+    #[test]
+    fn deep_nesting_is_refused_without_recursing() -> Result<(), String> {
+        for body in [
+            "<a>".repeat(4000),
+            "<a>".repeat(21_000),
+            format!(
+                r#"<s:Envelope xmlns:s="{SOAP12_NS}"><s:Body><X xmlns="{TNS}">{}</X></s:Body></s:Envelope>"#,
+                "<P>".repeat(20_000)
+            ),
+        ] {
+            let r = parse_on_worker_stack(body)?;
+            assert!(
+                matches!(r, Err(EnvelopeError::Limit(LimitError::Depth(_)))),
+                "{r:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn attribute_floods_are_refused_before_the_tree() {
+        let flood = format!(
+            r#"<s:Envelope xmlns:s="{SOAP11_NS}"{}/>"#,
+            " a=\"1\"".repeat(9000)
+        );
+        let r = parse_envelope(flood.as_bytes());
+        assert!(
+            matches!(
+                r,
+                Err(EnvelopeError::Limit(LimitError::AttributesPerElement))
+            ),
+            "{r:?}"
+        );
+        let message = r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("32 attributes"), "{message}");
     }
 
     proptest::proptest! {

@@ -212,9 +212,11 @@ async fn soap(
     };
     let env = match parse_envelope(&bytes) {
         Ok(e) => e,
-        Err(e @ (EnvelopeError::Malformed(_) | EnvelopeError::NotAnEnvelope(_))) => {
-            return fault(hinted, e.to_string(), "unknown")
-        }
+        Err(
+            e @ (EnvelopeError::Malformed(_)
+            | EnvelopeError::NotAnEnvelope(_)
+            | EnvelopeError::Limit(_)),
+        ) => return fault(hinted, e.to_string(), "unknown"),
     };
     let version = env.version;
     let op = env.operation.as_str();

@@ -1,0 +1,15 @@
+//! The REST JSON binder (the limits pre-scan, then serde_json), for every request DTO.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use passgate_rest::bind::apply_json;
+use passgate_rest::ops::OPS;
+use passgate_rest::value::Obj;
+
+fuzz_target!(|data: &[u8]| {
+    for op in OPS {
+        let mut dto = Obj::new(op.request);
+        let mut errors = Vec::new();
+        apply_json(&mut dto, data, &mut errors);
+    }
+});
