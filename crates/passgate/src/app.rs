@@ -51,7 +51,7 @@ struct Ops {
 pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
     let metrics = Arc::new(Metrics::new(
         Arc::clone(core.metrics()),
-        core.pool().workers(),
+        core.pool().clone(),
     ));
     let soap = passgate_soap::router(SoapState {
         core: Arc::clone(&core),
@@ -128,7 +128,12 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready when the hashing wait is within its budget (with hysteresis, see
+/// `HashPool::shedding`) and the database answers.
 async fn readyz(State(ops): State<Ops>) -> Response {
+    if ops.core.pool().shedding() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "hashing wait over budget").into_response();
+    }
     match ops.core.store().ping().await {
         Ok(()) => "ready".into_response(),
         Err(e) => {
