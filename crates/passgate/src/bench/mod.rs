@@ -42,7 +42,8 @@ pub enum Scenario {
     ChangeRest,
     /// Change requests with unknown tickets and session ids: the cheap rejection path.
     Reject,
-    /// Change requests at 4× the cores (SOAP and REST): admission control.
+    /// Change requests at 128× the cores (SOAP and REST), more than a 1 s budget holds:
+    /// admission control.
     Overload,
     /// One address floods wrong passwords while others log in correctly.
     Attack,
@@ -73,7 +74,7 @@ impl Scenario {
     fn default_concurrency(self, cores: usize) -> usize {
         match self {
             Scenario::LoginSoap | Scenario::ChangeSoap | Scenario::ChangeRest => 2 * cores,
-            Scenario::Overload => 4 * cores,
+            Scenario::Overload => 128 * cores,
             Scenario::Attack => cores,
             Scenario::Reject => 32,
             Scenario::IdleConnections => 1000,
@@ -99,7 +100,7 @@ pub struct BenchArgs {
     /// 2 s of attacker alone).
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
-    /// Concurrent connections (default: 2× cores for login/change, 4× for overload, cores
+    /// Concurrent connections (default: 2× cores for login/change, 128× for overload, cores
     /// for attack's legitimate users, 32 for reject, 1000 for idle-connections). A
     /// comma-separated list (`4,8,32,128,512`) runs a sweep, one fresh server per level.
     #[arg(long, value_delimiter = ',')]

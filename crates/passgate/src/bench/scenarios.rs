@@ -242,7 +242,7 @@ fn api_alternating(i: usize) -> Api {
     }
 }
 
-/// `overload`: more change requests at once than the hashing pool runs plus queues. The
+/// `overload`: more change requests at once than the waiting budget holds. The
 /// excess must be refused at once (503 with Retry-After) while admitted requests stay fast.
 pub async fn overload(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
     let mut workers = change_workers(ctx, api_alternating).await?;
