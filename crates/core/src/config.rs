@@ -12,8 +12,9 @@ pub struct CoreConfig {
     pub hash: HashParams,
     /// Hashing threads (0 = one per core).
     pub hash_workers: usize,
-    /// Jobs allowed to wait for a hashing thread (0 = as many as the workers).
-    pub hash_queue: usize,
+    /// Longest estimated wait for a hashing thread at which a job is still admitted
+    /// (default 1 s); beyond it the request is refused at once.
+    pub hash_max_wait: Duration,
     /// How the operating system schedules the hashing threads.
     pub hash_thread_policy: HashThreadPolicy,
     /// Sliding session lifetime: a session unused this long expires (default 6 h).
@@ -34,7 +35,7 @@ impl Default for CoreConfig {
         CoreConfig {
             hash: HashParams::default(),
             hash_workers: 0,
-            hash_queue: 0,
+            hash_max_wait: crate::credential::admission::DEFAULT_MAX_WAIT,
             hash_thread_policy: HashThreadPolicy::default(),
             session_idle: Duration::from_secs(6 * 3600),
             session_absolute: Duration::from_secs(7 * 24 * 3600),

@@ -52,7 +52,7 @@ struct Ops {
 pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
     let metrics = Arc::new(Metrics::new(
         Arc::clone(core.metrics()),
-        core.pool().workers(),
+        core.pool().clone(),
     ));
     let soap = passgate_soap::router(SoapState {
         core: Arc::clone(&core),
@@ -104,24 +104,28 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
         )
         .layer(middleware::from_fn(require_one_host))
         .layer(middleware::from_fn_with_state(
-            settings.refusal_pace,
+            (settings.refusal_pace, crate::pace::HeldRefusals::default()),
             pace_refusals,
         ))
 }
 
 /// Holds an overload refusal (503 with `Retry-After`) until `pace` has passed since the
-/// request arrived. A client that retries a refusal at once, ignoring `Retry-After`, then
-/// sends at most one request per `pace` per connection instead of one per round trip, so a
-/// retry loop cannot take the CPUs that admitted requests are hashing on; the wait is a
-/// timer, holding no thread, database connection or hashing place.
-async fn pace_refusals(State(pace): State<Duration>, req: Request, next: Next) -> Response {
+/// request arrived, and longer while many refusals are held at once (see
+/// [`crate::pace::refusal_hold`]). Clients that retry a refusal at once, ignoring
+/// `Retry-After`, then cannot turn into a loop that takes the CPUs admitted requests are
+/// hashing on; the wait is a timer, holding no thread, database connection or hashing place.
+async fn pace_refusals(
+    State((pace, held)): State<(Duration, crate::pace::HeldRefusals)>,
+    req: Request,
+    next: Next,
+) -> Response {
     let arrived = tokio::time::Instant::now();
     let response = next.run(req).await;
     if !pace.is_zero()
         && response.status() == StatusCode::SERVICE_UNAVAILABLE
         && response.headers().contains_key(RETRY_AFTER)
     {
-        crate::pace::sleep_until(arrived + pace).await;
+        held.hold(arrived, pace).await;
     }
     response
 }
@@ -130,7 +134,12 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready when the hashing wait is within its budget (with hysteresis, see
+/// `HashPool::shedding`) and the database answers.
 async fn readyz(State(ops): State<Ops>) -> Response {
+    if ops.core.pool().shedding() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "hashing wait over budget").into_response();
+    }
     match ops.core.store().ping().await {
         Ok(()) => "ready".into_response(),
         Err(e) => {

@@ -575,7 +575,7 @@ async fn serve(settings: Settings, ready_file: Option<PathBuf>) -> Result<(), Cl
         listen = %listener.local_addr()?,
         database = %passgate_store::redact_url(&settings.database_url),
         hash_workers = core.pool().workers(),
-        hash_queue = core.pool().capacity(),
+        hash_max_wait_ms = u64::try_from(core.pool().max_wait().as_millis()).unwrap_or(u64::MAX),
         hash_thread_policy = ?settings.core.hash_thread_policy,
         refusal_pace_ms = settings.refusal_pace.as_secs_f64() * 1000.0,
         max_connections = limits.max_connections,

@@ -23,6 +23,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub const DEFAULT_REFUSAL_PACE_MS: f64 = 2.0;
 /// Upper bound of `argon2.refusal_pace_ms`: a refusal must stay quick.
 pub const MAX_REFUSAL_PACE_MS: f64 = 100.0;
+/// Upper bound of `argon2.max_wait_ms`: nobody waits a minute for a login.
+pub const MAX_MAX_WAIT_MS: u64 = 60_000;
 
 /// Largest `throttle.account_threshold`.
 pub const MAX_ACCOUNT_THRESHOLD: u32 = 100;
@@ -134,7 +136,9 @@ struct Argon2File {
     iterations: Option<u32>,
     parallelism: Option<u32>,
     workers: Option<usize>,
+    /// Replaced by `max_wait_ms`; read only to name the replacement in the error.
     queue: Option<usize>,
+    max_wait_ms: Option<u64>,
     thread_policy: Option<String>,
     refusal_pace_ms: Option<f64>,
 }
@@ -488,15 +492,25 @@ impl Settings {
                 ),
             });
         }
+        if f.argon2.queue.is_some() || env("PASSGATE_ARGON2_QUEUE").is_some() {
+            return Err(ConfigError::Invalid {
+                name: "argon2.queue",
+                message: "admission is now decided by waiting time: remove argon2.queue \
+                          (PASSGATE_ARGON2_QUEUE) and set argon2.max_wait_ms if the 1 s \
+                          default does not suit"
+                    .into(),
+            });
+        }
         let core = CoreConfig {
             throttle,
             hash,
             hash_workers: env_parse("PASSGATE_ARGON2_WORKERS")?
                 .or(f.argon2.workers)
                 .unwrap_or(0),
-            hash_queue: env_parse("PASSGATE_ARGON2_QUEUE")?
-                .or(f.argon2.queue)
-                .unwrap_or(0),
+            hash_max_wait: max_wait(
+                env_parse("PASSGATE_ARGON2_MAX_WAIT_MS")?.or(f.argon2.max_wait_ms),
+                defaults.hash_max_wait,
+            )?,
             hash_thread_policy: thread_policy(
                 env("PASSGATE_ARGON2_THREAD_POLICY").or(f.argon2.thread_policy),
             )?,
@@ -512,6 +526,12 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 name: "request_timeout_secs",
                 message: "must be at least 1".into(),
+            });
+        }
+        if core.hash_max_wait >= Duration::from_secs(request_timeout_secs) {
+            return Err(ConfigError::Invalid {
+                name: "argon2.max_wait_ms",
+                message: "must be shorter than request_timeout_secs".into(),
             });
         }
         let mode = env("PASSGATE_MODE")
@@ -560,6 +580,18 @@ fn thread_policy(value: Option<String>) -> Result<HashThreadPolicy, ConfigError>
         Some(other) => Err(ConfigError::Invalid {
             name: "argon2.thread_policy",
             message: format!("{other:?} is neither \"batch\" nor \"normal\""),
+        }),
+    }
+}
+
+/// `argon2.max_wait_ms`, checked against 1..=`MAX_MAX_WAIT_MS`.
+fn max_wait(ms: Option<u64>, default: Duration) -> Result<Duration, ConfigError> {
+    match ms {
+        None => Ok(default),
+        Some(ms) if (1..=MAX_MAX_WAIT_MS).contains(&ms) => Ok(Duration::from_millis(ms)),
+        Some(_) => Err(ConfigError::Invalid {
+            name: "argon2.max_wait_ms",
+            message: format!("must be between 1 and {MAX_MAX_WAIT_MS}"),
         }),
     }
 }
@@ -651,14 +683,19 @@ mod tests {
         let s = Settings::load(None, &Overrides::default())?;
         assert_eq!(s.refusal_pace, Duration::from_millis(2));
         assert_eq!(s.core.hash_thread_policy, HashThreadPolicy::Batch);
+        assert_eq!(s.core.hash_max_wait, Duration::from_secs(1));
         std::fs::write(
             &path,
-            "[argon2]\nrefusal_pace_ms = 0.25\nthread_policy = \"Normal\"\n",
+            "[argon2]\nrefusal_pace_ms = 0.25\nthread_policy = \"Normal\"\nmax_wait_ms = 250\n",
         )?;
         let s = Settings::load(Some(&path), &Overrides::default())?;
         assert_eq!(s.refusal_pace, Duration::from_micros(250));
         assert_eq!(s.core.hash_thread_policy, HashThreadPolicy::Normal);
+        assert_eq!(s.core.hash_max_wait, Duration::from_millis(250));
         for bad in [
+            "max_wait_ms = 0",
+            "max_wait_ms = 60001",
+            "queue = 4",
             "refusal_pace_ms = -1.0",
             "refusal_pace_ms = 101.0",
             "refusal_pace_ms = nan",
@@ -670,6 +707,12 @@ mod tests {
                 "{bad} was accepted"
             );
         }
+        // The budget must end before the request timeout.
+        std::fs::write(
+            &path,
+            "request_timeout_secs = 2\n[argon2]\nmax_wait_ms = 2000\n",
+        )?;
+        assert!(Settings::load(Some(&path), &Overrides::default()).is_err());
         Ok(())
     }
 

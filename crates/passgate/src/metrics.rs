@@ -1,5 +1,6 @@
 //! Prometheus metrics: requests by front end, operation and outcome, latency histograms,
-//! Argon2id work and the admission queue.
+//! Argon2id work and admission by waiting time (queue wait, refusals by reason, the current
+//! estimated wait).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -9,12 +10,15 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use passgate_core::credential::HashPool;
 use passgate_core::metrics::{CoreMetrics, OperationLabel};
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 type Labels = Vec<(&'static str, &'static str)>;
@@ -27,9 +31,28 @@ pub struct Metrics {
     argon2: Family<Labels, Counter>,
     queue_depth: Gauge,
     in_flight: Gauge,
-    queue_refused: Counter,
+    refused: Family<Labels, Counter>,
+    estimated_wait: Gauge<f64, std::sync::atomic::AtomicU64>,
+    mean_cost: Gauge<f64, std::sync::atomic::AtomicU64>,
     jobs_run: Counter,
     core: Arc<CoreMetrics>,
+    pool: HashPool,
+}
+
+/// The core's queue-wait histogram, encoded from its atomics at scrape time (the core keeps
+/// its own lock-free buckets so the hashing threads need no metrics library).
+#[derive(Debug)]
+struct QueueWait(Arc<CoreMetrics>);
+
+impl EncodeMetric for QueueWait {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        let s = self.0.queue_wait.snapshot();
+        encoder.encode_histogram::<()>(s.sum, s.count, &s.buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
 }
 
 fn latency_histogram() -> Histogram {
@@ -42,8 +65,9 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    /// Registers every metric; `core` supplies the hashing counters.
-    pub fn new(core: Arc<CoreMetrics>, workers: usize) -> Self {
+    /// Registers every metric; `core` supplies the hashing counters, `pool` the admission
+    /// state.
+    pub fn new(core: Arc<CoreMetrics>, pool: HashPool) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<Labels, Counter>::default();
         registry.register(
@@ -77,11 +101,36 @@ impl Metrics {
             "Hashing jobs running",
             in_flight.clone(),
         );
-        let queue_refused = Counter::default();
+        let refused = Family::<Labels, Counter>::default();
         registry.register(
-            "passgate_hash_queue_refused",
-            "Requests refused because the hashing queue was full",
-            queue_refused.clone(),
+            "passgate_hash_refused",
+            "Hashing jobs refused or dropped, by reason: estimated_wait (refused at admission), \
+             expired (taken after the budget, answered 503), abandoned (the client had gone)",
+            refused.clone(),
+        );
+        registry.register(
+            "passgate_hash_queue_wait_seconds",
+            "Time from admission to the start on a hashing thread, of the jobs that ran",
+            QueueWait(Arc::clone(&core)),
+        );
+        let estimated_wait = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "passgate_hash_estimated_wait_seconds",
+            "Wait a hashing job admitted now would face before a worker starts it",
+            estimated_wait.clone(),
+        );
+        let mean_cost = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "passgate_hash_job_seconds",
+            "Recent mean duration of one hashing job (the admission rule's estimate)",
+            mean_cost.clone(),
+        );
+        let budget = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        budget.set(pool.max_wait().as_secs_f64());
+        registry.register(
+            "passgate_hash_wait_budget_seconds",
+            "Longest estimated wait at which a hashing job is admitted (argon2.max_wait_ms)",
+            budget,
         );
         let jobs_run = Counter::default();
         registry.register(
@@ -90,7 +139,7 @@ impl Metrics {
             jobs_run.clone(),
         );
         let workers_gauge: Gauge = Gauge::default();
-        workers_gauge.set(i64::try_from(workers).unwrap_or(i64::MAX));
+        workers_gauge.set(i64::try_from(pool.workers()).unwrap_or(i64::MAX));
         registry.register("passgate_hash_workers", "Hashing threads", workers_gauge);
         Metrics {
             registry,
@@ -99,9 +148,12 @@ impl Metrics {
             argon2,
             queue_depth,
             in_flight,
-            queue_refused,
+            refused,
+            estimated_wait,
+            mean_cost,
             jobs_run,
             core,
+            pool,
         }
     }
 
@@ -137,9 +189,19 @@ impl Metrics {
             .set(c.queue_depth.load(Ordering::Relaxed).max(0));
         self.in_flight
             .set(c.in_flight.load(Ordering::Relaxed).max(0));
-        self.queue_refused
-            .inner()
-            .store(c.queue_refused.load(Ordering::Relaxed), Ordering::Relaxed);
+        for (reason, n) in [
+            ("estimated_wait", &c.refused_estimated_wait),
+            ("expired", &c.refused_expired),
+            ("abandoned", &c.dropped_abandoned),
+        ] {
+            self.refused
+                .get_or_create(&vec![("reason", reason)])
+                .inner()
+                .store(n.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        self.estimated_wait
+            .set(self.pool.estimated_wait().as_secs_f64());
+        self.mean_cost.set(self.pool.mean_cost().as_secs_f64());
         self.jobs_run
             .inner()
             .store(c.jobs_run.load(Ordering::Relaxed), Ordering::Relaxed);

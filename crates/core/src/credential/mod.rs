@@ -1,6 +1,7 @@
 //! Credential mechanics: Argon2id hashing and the bounded pool it runs on, the password
 //! policy, and the breached-password index.
 
+pub mod admission;
 pub mod breach;
 mod hasher;
 pub mod policy;

@@ -1,18 +1,19 @@
 //! The bounded Argon2id pool: one OS thread per core, each with its own memory buffer, fed by
-//! a bounded admission queue. At most workers + queue jobs are admitted at a time (waiting or
-//! running); beyond that a job is refused at once with [`CoreError::Overloaded`], so the async
-//! executor never blocks on hashing and no request waits without bound.
+//! a queue whose admission is decided by waiting time (see [`super::admission`]): a job is
+//! admitted when its estimated wait is within the budget, refused at once with
+//! [`CoreError::Overloaded`] otherwise, and dropped unrun when its caller has gone or a
+//! worker takes it after its deadline. The async executor never blocks on hashing and no
+//! request waits beyond the budget for a worker.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::admission::{Stamp, SystemTicker, Ticker, WaitBudget};
 use super::hasher::{Argon2Worker, HashParams};
 use crate::metrics::CoreMetrics;
 use crate::CoreError;
-
-type Job = Box<dyn FnOnce(&mut Argon2Worker) + Send>;
 
 /// The hashing threads are named this prefix and their index (`argon2-0`, `argon2-1`, ...), so
 /// `top -H`, `perf` and the benchmark (which sums their CPU time) can tell them apart.
@@ -54,64 +55,122 @@ fn apply(policy: HashThreadPolicy) {
 /// Handle to the hashing workers. Cloning shares the same pool.
 #[derive(Clone)]
 pub struct HashPool {
-    tx: SyncSender<Job>,
+    tx: Sender<Job>,
     metrics: Arc<CoreMetrics>,
     workers: usize,
-    capacity: usize,
-    /// Jobs admitted and not finished (waiting or running), at most workers + capacity.
-    admitted: Arc<AtomicUsize>,
+    budget: Arc<WaitBudget>,
+    ticker: Arc<dyn Ticker>,
 }
 
 /// One admitted job's place; given back when the job finishes or is dropped unrun.
-struct Admission(Arc<AtomicUsize>);
+struct Place(Arc<WaitBudget>);
 
-impl Drop for Admission {
+impl Drop for Place {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.release();
+    }
+}
+
+/// A job in the queue: when it was admitted, its place, and the work with its answer channel.
+struct Job {
+    stamp: Stamp,
+    place: Place,
+    work: Box<dyn Work>,
+}
+
+/// The type-erased work of a job (the closure and the channel its caller awaits).
+trait Work: Send {
+    /// True when the caller stopped waiting (its request was cancelled or timed out).
+    fn abandoned(&self) -> bool;
+    /// Runs the work, calls `before_answer`, then answers the caller.
+    fn run(self: Box<Self>, worker: &mut Argon2Worker, before_answer: &mut dyn FnMut());
+    /// Answers the caller with `err` without running the work.
+    fn refuse(self: Box<Self>, err: CoreError);
+}
+
+struct Pending<F, R> {
+    f: F,
+    done: tokio::sync::oneshot::Sender<Result<R, CoreError>>,
+}
+
+impl<F, R> Work for Pending<F, R>
+where
+    F: FnOnce(&mut Argon2Worker) -> R + Send,
+    R: Send,
+{
+    fn abandoned(&self) -> bool {
+        self.done.is_closed()
+    }
+
+    fn run(self: Box<Self>, worker: &mut Argon2Worker, before_answer: &mut dyn FnMut()) {
+        let result = (self.f)(worker);
+        before_answer();
+        // The receiver may be gone if the request was cancelled meanwhile; nothing to do then.
+        let _ = self.done.send(Ok(result));
+    }
+
+    fn refuse(self: Box<Self>, err: CoreError) {
+        let _ = self.done.send(Err(err));
     }
 }
 
 impl HashPool {
-    /// Starts `workers` threads (0 = one per available core) behind a queue holding at most
-    /// `queue_capacity` waiting jobs (0 = as many as there are workers: an admitted job then
-    /// waits for at most about one job per worker before it starts).
+    /// Starts `workers` threads (0 = one per available core) admitting jobs whose estimated
+    /// wait is within `max_wait`.
     pub fn start(
         params: HashParams,
         workers: usize,
-        queue_capacity: usize,
+        max_wait: Duration,
         thread_policy: HashThreadPolicy,
         metrics: Arc<CoreMetrics>,
+    ) -> Result<Self, CoreError> {
+        Self::start_with_ticker(
+            params,
+            workers,
+            max_wait,
+            thread_policy,
+            metrics,
+            Arc::new(SystemTicker),
+        )
+    }
+
+    /// [`HashPool::start`] with the clock of the admission rule given (tests move it by hand).
+    pub fn start_with_ticker(
+        params: HashParams,
+        workers: usize,
+        max_wait: Duration,
+        thread_policy: HashThreadPolicy,
+        metrics: Arc<CoreMetrics>,
+        ticker: Arc<dyn Ticker>,
     ) -> Result<Self, CoreError> {
         let workers = if workers == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {
             workers
         };
-        let capacity = if queue_capacity == 0 {
-            workers
-        } else {
-            queue_capacity
-        };
-        // Admission bounds the jobs in the system to workers + capacity, so the channel never
-        // fills; counting places there instead of channel slots means a worker that has just
-        // finished a job (and not yet taken the next) does not shrink the queue.
-        let (tx, rx) = sync_channel::<Job>(workers + capacity);
+        let budget = Arc::new(WaitBudget::new(workers, max_wait));
+        // Unbounded channel: admission by estimated wait bounds what is in it.
+        let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..workers {
             let mut worker = Argon2Worker::with_metrics(params, Arc::clone(&metrics))?;
-            let rx = Arc::clone(&rx);
-            let metrics = Arc::clone(&metrics);
+            let shared = Shared {
+                rx: Arc::clone(&rx),
+                metrics: Arc::clone(&metrics),
+                budget: Arc::clone(&budget),
+                ticker: Arc::clone(&ticker),
+            };
             std::thread::Builder::new()
                 .name(format!("{HASH_THREAD_NAME_PREFIX}{i}"))
-                .spawn(move || worker_loop(&rx, &mut worker, &metrics, thread_policy))
+                .spawn(move || worker_loop(&shared, &mut worker, thread_policy))
                 .map_err(|e| CoreError::Internal(format!("cannot start hashing thread: {e}")))?;
         }
         Ok(HashPool {
             tx,
             metrics,
             workers,
-            capacity,
-            admitted: Arc::new(AtomicUsize::new(0)),
+            budget,
+            ticker,
         })
     }
 
@@ -120,87 +179,101 @@ impl HashPool {
         self.workers
     }
 
-    /// Capacity of the admission queue.
-    pub fn capacity(&self) -> usize {
-        self.capacity
+    /// The waiting budget of a job.
+    pub fn max_wait(&self) -> Duration {
+        self.budget.max_wait()
+    }
+
+    /// The wait a job admitted now would face before a worker starts it.
+    pub fn estimated_wait(&self) -> Duration {
+        self.budget.estimated_wait()
+    }
+
+    /// The recent mean duration of one job on a worker.
+    pub fn mean_cost(&self) -> Duration {
+        self.budget.mean_cost()
+    }
+
+    /// Jobs admitted and not finished (waiting or running).
+    pub fn admitted(&self) -> usize {
+        self.budget.admitted()
+    }
+
+    /// Sets the mean job cost from a calibration measurement (the startup hash).
+    pub fn seed_cost(&self, cost: Duration) {
+        self.budget.seed_cost(cost);
+    }
+
+    /// True while the node should tell load balancers it is not ready: the estimated wait
+    /// went over the budget and has not yet come back under half of it.
+    pub fn shedding(&self) -> bool {
+        self.budget.shedding()
     }
 
     /// True when a job would be admitted now. A cheap early check for requests that will
     /// need hashing, so that under overload they are refused before any other work; the
     /// admission in [`HashPool::run`] still decides.
-    pub fn has_room(&self) -> bool {
-        self.admitted.load(Ordering::Acquire) < self.workers + self.capacity
+    pub fn would_admit(&self) -> bool {
+        self.budget.would_admit()
     }
 
-    /// Counts and returns an early refusal (see [`HashPool::has_room`]).
+    /// Counts and returns an early refusal (see [`HashPool::would_admit`]).
     pub fn refuse_early(&self) -> CoreError {
-        self.refuse()
+        self.refuse(self.budget.retry_after())
     }
 
-    /// Takes a place for one job, or None when workers + capacity jobs are already admitted.
-    fn admit(&self) -> Option<Admission> {
-        let limit = self.workers + self.capacity;
-        self.admitted
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < limit).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| Admission(Arc::clone(&self.admitted)))
-    }
-
-    fn refuse(&self) -> CoreError {
-        self.metrics.queue_refused.fetch_add(1, Ordering::Relaxed);
-        CoreError::Overloaded {
-            retry_after: Duration::from_secs(1),
-        }
+    fn refuse(&self, retry_after: Duration) -> CoreError {
+        self.metrics
+            .refused_estimated_wait
+            .fetch_add(1, Ordering::Relaxed);
+        CoreError::Overloaded { retry_after }
     }
 
     /// Runs `f` on a hashing thread and awaits its result. Refuses immediately with
-    /// `Overloaded` when workers + queue jobs are already admitted.
+    /// `Overloaded` when the job's estimated wait exceeds the budget, and answers
+    /// `Overloaded` when a worker took it only after its deadline (it then never ran).
     pub async fn run<R, F>(&self, f: F) -> Result<R, CoreError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Argon2Worker) -> R + Send + 'static,
     {
-        let Some(place) = self.admit() else {
-            return Err(self.refuse());
+        let stamp = self
+            .budget
+            .try_admit(self.ticker.now())
+            .map_err(|retry_after| self.refuse(retry_after))?;
+        let (done, done_rx) = tokio::sync::oneshot::channel();
+        let job = Job {
+            stamp,
+            place: Place(Arc::clone(&self.budget)),
+            work: Box::new(Pending { f, done }),
         };
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-        let metrics = Arc::clone(&self.metrics);
-        let job: Job = Box::new(move |w| {
-            let result = f(w);
-            // Counted before answering, so the caller's next look at the metrics includes it.
-            metrics.jobs_run.fetch_add(1, Ordering::Relaxed);
-            // Free the place before answering, so the caller's next request finds it free.
-            drop(place);
-            // The receiver may be gone if the request was cancelled; nothing to do then.
-            let _ = done_tx.send(result);
-        });
         self.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
-        match self.tx.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                self.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
-                return Err(self.refuse());
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                self.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
-                return Err(CoreError::Internal("hashing pool stopped".into()));
-            }
+        if self.tx.send(job).is_err() {
+            self.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(CoreError::Internal("hashing pool stopped".into()));
         }
         done_rx
             .await
-            .map_err(|_| CoreError::Internal("hashing job was dropped".into()))
+            .map_err(|_| CoreError::Internal("hashing job was dropped".into()))?
     }
 }
 
-fn worker_loop(
-    rx: &Mutex<Receiver<Job>>,
-    worker: &mut Argon2Worker,
-    metrics: &CoreMetrics,
-    policy: HashThreadPolicy,
-) {
+/// What every hashing thread shares.
+struct Shared {
+    rx: Arc<Mutex<Receiver<Job>>>,
+    metrics: Arc<CoreMetrics>,
+    budget: Arc<WaitBudget>,
+    ticker: Arc<dyn Ticker>,
+}
+
+fn worker_loop(shared: &Shared, worker: &mut Argon2Worker, policy: HashThreadPolicy) {
     apply(policy);
+    let Shared {
+        rx,
+        metrics,
+        budget,
+        ticker,
+    } = shared;
     loop {
         let job = {
             let Ok(guard) = rx.lock() else { return };
@@ -210,14 +283,40 @@ fn worker_loop(
             }
         };
         metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+        let Job { stamp, place, work } = job;
+        let now = ticker.now();
+        if work.abandoned() {
+            metrics.dropped_abandoned.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        if budget.expired(&stamp, now) {
+            metrics.refused_expired.fetch_add(1, Ordering::Relaxed);
+            drop(place);
+            work.refuse(CoreError::Overloaded {
+                retry_after: budget.retry_after(),
+            });
+            continue;
+        }
+        metrics
+            .queue_wait
+            .observe(now.saturating_duration_since(stamp.admitted_at));
         metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-        job(worker);
+        let mut place = Some(place);
+        work.run(worker, &mut || {
+            // Counted and measured before answering, so the caller's next look at the
+            // metrics and its next admission include this job.
+            metrics.jobs_run.fetch_add(1, Ordering::Relaxed);
+            budget.record_cost(ticker.now().saturating_duration_since(now));
+            // Free the place before answering, so the caller's next request finds it free.
+            place.take();
+        });
         metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::admission::ManualTicker;
     use super::*;
 
     fn params() -> HashParams {
@@ -234,7 +333,7 @@ mod tests {
         let pool = HashPool::start(
             params(),
             1,
-            1,
+            Duration::from_secs(1),
             HashThreadPolicy::Normal,
             Arc::clone(&metrics),
         )?;
@@ -260,7 +359,13 @@ mod tests {
             (HashThreadPolicy::Batch, SCHED_BATCH),
             (HashThreadPolicy::Normal, SCHED_OTHER),
         ] {
-            let pool = HashPool::start(params(), 1, 1, policy, Arc::new(CoreMetrics::default()))?;
+            let pool = HashPool::start(
+                params(),
+                1,
+                Duration::from_secs(1),
+                policy,
+                Arc::new(CoreMetrics::default()),
+            )?;
             assert_eq!(pool.run(|_| current_policy()).await?, Some(expected));
         }
         // The caller's own thread is not touched.
@@ -268,19 +373,37 @@ mod tests {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn full_queue_refuses_immediately() -> Result<(), CoreError> {
+    /// A pool of one worker on a hand-moved clock, with a known mean job cost.
+    fn manual_pool(
+        max_wait: Duration,
+        cost: Duration,
+    ) -> Result<(HashPool, Arc<ManualTicker>, Arc<CoreMetrics>), CoreError> {
         let metrics = Arc::new(CoreMetrics::default());
-        let pool = HashPool::start(
+        let ticker = Arc::new(ManualTicker::new());
+        let pool = HashPool::start_with_ticker(
             params(),
             1,
-            1,
+            max_wait,
             HashThreadPolicy::Normal,
             Arc::clone(&metrics),
+            Arc::clone(&ticker) as Arc<dyn Ticker>,
         )?;
+        pool.seed_cost(cost);
+        Ok((pool, ticker, metrics))
+    }
+
+    /// Occupies the only worker until the returned sender is used or dropped.
+    async fn occupy(
+        pool: &HashPool,
+    ) -> Result<
+        (
+            std::sync::mpsc::Sender<()>,
+            tokio::task::JoinHandle<Result<(), CoreError>>,
+        ),
+        CoreError,
+    > {
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
-        // Occupy the only worker until released.
         let p = pool.clone();
         let busy = tokio::spawn(async move {
             p.run(move |_| {
@@ -292,17 +415,90 @@ mod tests {
         started_rx
             .await
             .map_err(|_| CoreError::Internal("no start".into()))?;
-        // One job fits in the queue...
+        Ok((release_tx, busy))
+    }
+
+    /// Waits (bounded) until `n` jobs are admitted.
+    async fn admitted(pool: &HashPool, n: usize) -> Result<(), CoreError> {
+        for _ in 0..500 {
+            if pool.admitted() == n {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Err(CoreError::Internal(format!("never {n} admitted")))
+    }
+
+    #[tokio::test]
+    async fn refuses_at_once_beyond_the_budget() -> Result<(), CoreError> {
+        // One job fits behind the running one (40 ms ≤ 50 ms), a second would wait 80 ms.
+        let (pool, _ticker, metrics) =
+            manual_pool(Duration::from_millis(50), Duration::from_millis(40))?;
+        let (release, busy) = occupy(&pool).await?;
         let p = pool.clone();
         let queued = tokio::spawn(async move { p.run(|_| 1).await });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        // ...the next is refused at once.
+        admitted(&pool, 2).await?;
+        assert!(!pool.would_admit());
         let refused = pool.run(|_| 2).await;
-        assert!(matches!(refused, Err(CoreError::Overloaded { .. })));
-        assert_eq!(metrics.queue_refused.load(Ordering::Relaxed), 1);
-        let _ = release_tx.send(());
-        assert!(busy.await.is_ok());
+        assert!(
+            matches!(refused, Err(CoreError::Overloaded { retry_after }) if retry_after == Duration::from_secs(1)),
+            "{refused:?}"
+        );
+        assert_eq!(metrics.refused_estimated_wait.load(Ordering::Relaxed), 1);
+        let _ = release.send(());
+        assert!(matches!(busy.await, Ok(Ok(()))));
         assert!(matches!(queued.await, Ok(Ok(1))));
+        assert_eq!(metrics.queue_wait.snapshot().count, 2);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_job_taken_after_its_deadline_is_refused_unrun() -> Result<(), CoreError> {
+        let (pool, ticker, metrics) =
+            manual_pool(Duration::from_millis(50), Duration::from_millis(10))?;
+        let (release, busy) = occupy(&pool).await?;
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&ran);
+        let p = pool.clone();
+        let late =
+            tokio::spawn(async move { p.run(move |_| flag.store(true, Ordering::SeqCst)).await });
+        admitted(&pool, 2).await?;
+        // Past the budget (50 ms) and the grace (one job, at least 10 ms).
+        ticker.advance(Duration::from_millis(61));
+        let _ = release.send(());
+        assert!(matches!(busy.await, Ok(Ok(()))));
+        assert!(
+            matches!(late.await, Ok(Err(CoreError::Overloaded { .. }))),
+            "the late job got no overload answer"
+        );
+        assert!(!ran.load(Ordering::SeqCst), "the late job ran");
+        assert_eq!(metrics.refused_expired.load(Ordering::Relaxed), 1);
+        assert_eq!(pool.admitted(), 0);
+        // The next job runs as usual.
+        assert_eq!(pool.run(|_| 3).await?, 3);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_caller_left_is_dropped_unrun() -> Result<(), CoreError> {
+        let (pool, _ticker, metrics) =
+            manual_pool(Duration::from_secs(1), Duration::from_millis(10))?;
+        let (release, busy) = occupy(&pool).await?;
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&ran);
+        let p = pool.clone();
+        let gone =
+            tokio::spawn(async move { p.run(move |_| flag.store(true, Ordering::SeqCst)).await });
+        admitted(&pool, 2).await?;
+        gone.abort();
+        let _ = gone.await;
+        let _ = release.send(());
+        assert!(matches!(busy.await, Ok(Ok(()))));
+        // Jobs are taken in order: once this one ran, the abandoned one was looked at.
+        assert_eq!(pool.run(|_| 4).await?, 4);
+        assert!(!ran.load(Ordering::SeqCst), "the abandoned job ran");
+        assert_eq!(metrics.dropped_abandoned.load(Ordering::Relaxed), 1);
+        assert_eq!(pool.admitted(), 0);
         Ok(())
     }
 
@@ -312,19 +508,19 @@ mod tests {
         let pool = HashPool::start(
             params(),
             1,
-            1,
+            Duration::from_secs(1),
             HashThreadPolicy::Normal,
             Arc::clone(&metrics),
         )?;
         for _ in 0..20 {
             pool.run(|_| ()).await?;
         }
-        assert_eq!(pool.admitted.load(Ordering::Acquire), 0);
-        // Both places (one running, one waiting) are available again at once.
+        assert_eq!(pool.admitted(), 0);
+        assert!(pool.mean_cost() > Duration::ZERO);
         let (a, b) = tokio::join!(pool.run(|_| 1), pool.run(|_| 2));
         assert!(matches!((a, b), (Ok(1), Ok(2))));
-        assert_eq!(metrics.queue_refused.load(Ordering::Relaxed), 0);
-        assert_eq!(pool.admitted.load(Ordering::Acquire), 0);
+        assert_eq!(metrics.refused_estimated_wait.load(Ordering::Relaxed), 0);
+        assert_eq!(pool.admitted(), 0);
         Ok(())
     }
 }

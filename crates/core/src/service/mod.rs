@@ -80,16 +80,25 @@ impl Core {
         let pool = HashPool::start(
             config.hash,
             config.hash_workers,
-            config.hash_queue,
+            config.hash_max_wait,
             config.hash_thread_policy,
             Arc::clone(&metrics),
         )?;
-        let random = crate::domain::SessionToken::generate();
-        let secret = random.expose().to_owned();
-        let dummy_hash: Arc<str> = pool.run(move |w| w.hash(&secret)).await??.into();
         let policy = PasswordPolicy::new(config.policy.clone());
         let warm = policy.clone();
         pool.run(move |_| warm.warm_up()).await?;
+        let random = crate::domain::SessionToken::generate();
+        let secret = random.expose().to_owned();
+        let (dummy_hash, took) = pool
+            .run(move |w| {
+                let t0 = std::time::Instant::now();
+                w.hash(&secret).map(|h| (h, t0.elapsed()))
+            })
+            .await??;
+        let dummy_hash: Arc<str> = dummy_hash.into();
+        // The dummy hash is the calibration: one Argon2id operation at the current
+        // parameters on this machine seeds the mean job cost of the admission rule.
+        pool.seed_cost(took);
         Ok(Core {
             store,
             pool,
@@ -128,11 +137,11 @@ impl Core {
         &self.pool
     }
 
-    /// Refuses at once with `Overloaded` when the hashing pool has no room. Operations that
-    /// hash call it first, and front ends call it before resolving a session for them, so
-    /// that under overload the excess costs no database work at all.
+    /// Refuses at once with `Overloaded` when a hashing job would now wait beyond the
+    /// budget. Operations that hash call it first, and front ends call it before resolving a
+    /// session for them, so that under overload the excess costs no database work at all.
     pub fn check_hashing_room(&self) -> Result<(), CoreError> {
-        if self.pool.has_room() {
+        if self.pool.would_admit() {
             Ok(())
         } else {
             Err(self.pool.refuse_early())

@@ -18,14 +18,22 @@ pub struct Report {
     pub scenario: &'static str,
     /// Length of the measured phase, seconds.
     pub duration_s: f64,
-    /// Concurrent connections (legitimate ones for `attack`).
+    /// Concurrent connections (legitimate ones for `attack`; 0 for an open-loop run).
     pub concurrency: usize,
+    /// Open loop: requests offered per second, whatever the answers (null for closed loop).
+    pub offered_rate: Option<f64>,
     /// Requests sent in the measured phase.
     pub requests: usize,
     /// Requests with the expected outcome.
     pub ok: u64,
     /// Every other outcome, by kind.
     pub errors: BTreeMap<&'static str, u64>,
+    /// Overload refusals (503 with `Retry-After`), also counted in `errors`.
+    pub refused: u64,
+    /// 99th percentile latency of the refusals, milliseconds.
+    pub refused_p99_ms: f64,
+    /// Requests without an answer within the client's timeout, also counted in `errors`.
+    pub timeouts: u64,
     /// Expected outcomes completed per second.
     pub throughput: f64,
     /// Latency of the expected outcomes, milliseconds.
@@ -88,6 +96,8 @@ pub struct RunFacts {
     pub scenario: &'static str,
     /// Concurrency.
     pub concurrency: usize,
+    /// Offered rate of an open-loop run.
+    pub offered_rate: Option<f64>,
     /// Median hash time.
     pub hash_time: Duration,
     /// Median hash time with every core hashing.
@@ -133,14 +143,20 @@ impl Report {
             _ => None,
         };
         let summary = outcome.samples.summary_of("ok");
+        let refused = outcome.samples.summary_of("overloaded");
+        let count = |k: &str| counts_of(outcome, k);
         let mib = |kib: u64| round(kib as f64 / 1024.0);
         Report {
             scenario: facts.scenario,
             duration_s: round(phase),
             concurrency: facts.concurrency,
+            offered_rate: facts.offered_rate.map(round),
             requests: outcome.samples.len(),
             ok,
             errors,
+            refused: refused.count as u64 + count("overloaded_without_retry_after"),
+            refused_p99_ms: round(ms(refused.p99)),
+            timeouts: count("timeout") + count("server_timeout"),
             throughput: round(throughput),
             p50_ms: round(ms(summary.p50)),
             p99_ms: round(ms(summary.p99)),
@@ -171,10 +187,14 @@ impl Report {
     pub fn table(&self, outcome: &Outcome) -> String {
         let mut t = String::new();
         let opt = |v: Option<f64>, unit: &str| v.map_or("n/a".to_owned(), |v| format!("{v}{unit}"));
+        let load = match self.offered_rate {
+            Some(rate) => format!("open loop, {rate} requests/s offered"),
+            None => format!("{} connections", self.concurrency),
+        };
         let _ = writeln!(
             t,
-            "passgate bench: {} ({} s, {} connections, {} cores)",
-            self.scenario, self.duration_s, self.concurrency, self.cores
+            "passgate bench: {} ({} s, {load}, {} cores)",
+            self.scenario, self.duration_s, self.cores
         );
         let _ = writeln!(t, "  {:<14} {}", "requests", self.requests);
         let _ = writeln!(t, "  {:<14} {} ({}/s)", "ok", self.ok, self.throughput);
@@ -266,6 +286,64 @@ impl Report {
     }
 }
 
+fn counts_of(outcome: &Outcome, kind: &str) -> u64 {
+    outcome
+        .samples
+        .samples()
+        .iter()
+        .filter(|s| s.kind == kind)
+        .count() as u64
+}
+
+/// One row per load level of a sweep: what the issue asks to compare across levels.
+pub fn sweep_table(reports: &[Report]) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "sweep: {} ({} s per level)",
+        reports.first().map_or("", |r| r.scenario),
+        reports.first().map_or(0.0, |r| r.duration_s)
+    );
+    let _ = writeln!(
+        t,
+        "  {:>14} {:>9} {:>8} {:>9} {:>7} {:>9} {:>7} {:>9} {:>9} {:>11} {:>8}",
+        "load",
+        "requests",
+        "ok",
+        "refused",
+        "other",
+        "goodput",
+        "ratio",
+        "p50 ms",
+        "p99 ms",
+        "ref p99 ms",
+        "timeouts"
+    );
+    for r in reports {
+        let load = match r.offered_rate {
+            Some(rate) => format!("{rate}/s"),
+            None => format!("{} clients", r.concurrency),
+        };
+        let other = r.errors.values().sum::<u64>().saturating_sub(r.refused);
+        let _ = writeln!(
+            t,
+            "  {:>14} {:>9} {:>8} {:>9} {:>7} {:>9} {:>7} {:>9} {:>9} {:>11} {:>8}",
+            load,
+            r.requests,
+            r.ok,
+            r.refused,
+            other,
+            r.throughput,
+            r.ratio.map_or("n/a".to_owned(), |v| v.to_string()),
+            r.p50_ms,
+            r.p99_ms,
+            r.refused_p99_ms,
+            r.timeouts
+        );
+    }
+    t
+}
+
 fn flatten(out: &mut String, prefix: &str, v: &serde_json::Value) {
     match v {
         serde_json::Value::Object(map) => {
@@ -318,6 +396,7 @@ mod tests {
         let facts = RunFacts {
             scenario: "change-rest",
             concurrency: 4,
+            offered_rate: None,
             hash_time: Duration::from_millis(25),
             all_cores_hash_time: Duration::from_millis(30),
             params: HashParams::default(),
@@ -328,6 +407,7 @@ mod tests {
         assert_eq!(r.requests, 42);
         assert_eq!(r.ok, 41);
         assert_eq!(r.errors.get("overloaded"), Some(&1));
+        assert_eq!((r.refused, r.refused_p99_ms, r.timeouts), (1, 1.0, 0));
         assert_eq!(r.throughput, 40.0);
         assert_eq!(r.hash_limit, Some(40.0));
         assert_eq!(r.ratio, Some(1.0));
@@ -341,6 +421,7 @@ mod tests {
         assert_eq!(v["scenario"], "change-rest");
         assert!(v["peak_rss_mib"].is_null());
         assert!(r.table(&outcome).contains("a.b"));
+        assert!(sweep_table(std::slice::from_ref(&r)).contains("4 clients"));
         Ok(())
     }
 }

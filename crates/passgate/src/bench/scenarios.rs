@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use super::client::{Conn, Endpoint};
 use super::driver::{drive, run_all, Flow, Phase, Worker};
 use super::flows::{AttackFlow, ChangeFlow, LoginFlow, RejectFlow};
+use super::open_loop::{run_open, OpenLoad};
 use super::protocol::{self, Api};
 use super::server::{argon2_operations, read_rss, CpuMeter, CpuUse};
 use super::setup::{create_users, log_in, BenchUser};
@@ -103,6 +104,46 @@ pub async fn login_soap(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
         phase: phase.length(),
         hashes_per_op: Some(1),
         details: json!({"api": "soap", "users": users.len()}),
+    })
+}
+
+/// `login-soap --rate R`: SOAP logins with correct passwords arriving at `rate` per second
+/// whatever the answers (open loop), spread over the run's users.
+pub async fn login_soap_open(ctx: &Ctx<'_>, rate: f64) -> Result<Outcome, BenchError> {
+    let users = users(ctx).await?;
+    let requests: Vec<_> = users
+        .iter()
+        .map(|u| protocol::login(Api::Soap, &u.name, &u.password, None))
+        .collect();
+    let load = OpenLoad {
+        request: Box::new(move |n| {
+            let i = usize::try_from(n).unwrap_or(0) % requests.len().max(1);
+            requests
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| protocol::get("/healthz"))
+        }),
+        classify: |resp| protocol::read_login(Api::Soap, resp).0,
+        rate,
+    };
+    let meter = CpuMeter::start(ctx.server_pid);
+    let phase = Phase::starting_now(ctx.duration);
+    let samples = run_open(&ctx.endpoint, load, phase).await;
+    let admitted = samples.summary_of("ok");
+    let refused = samples.summary_of("overloaded");
+    Ok(Outcome {
+        cpu: meter.stop(),
+        phase: phase.length(),
+        hashes_per_op: Some(1),
+        details: json!({
+            "api": "soap",
+            "users": users.len(),
+            "offered_rate": round(rate),
+            "sent": samples.len(),
+            "admitted": summary_json(&admitted),
+            "refused": summary_json(&refused),
+        }),
+        samples,
     })
 }
 
@@ -202,7 +243,7 @@ pub(super) fn api_alternating(i: usize) -> Api {
     }
 }
 
-/// `overload`: more change requests at once than the hashing pool runs plus queues. The
+/// `overload`: more change requests at once than the waiting budget holds. The
 /// excess must be refused at once (503 with Retry-After) while admitted requests stay fast.
 pub async fn overload(ctx: &Ctx<'_>) -> Result<Outcome, BenchError> {
     let mut workers = change_workers(ctx, api_alternating).await?;

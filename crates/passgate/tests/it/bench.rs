@@ -96,8 +96,61 @@ fn attack_reports_phases_and_attacker_work() -> TestResult {
 }
 
 #[test]
+fn a_concurrency_list_is_a_sweep() -> TestResult {
+    let out = bench(&[
+        "--scenario",
+        "login-soap",
+        "--duration",
+        "0.5",
+        "--concurrency",
+        "1,3",
+    ])?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout)?;
+    let v: serde_json::Value = serde_json::from_str(stdout.lines().last().ok_or("no output")?)?;
+    assert_eq!(v["scenario"], "login-soap");
+    let levels = v["sweep"].as_array().ok_or("no sweep")?;
+    assert_eq!(levels.len(), 2);
+    for (level, clients) in levels.iter().zip([1, 3]) {
+        assert_eq!(level["concurrency"], clients);
+        assert!(level["ok"].as_u64().unwrap_or(0) > 0, "{level}");
+        for key in ["refused", "refused_p99_ms", "timeouts", "ratio", "p99_ms"] {
+            assert!(level.get(key).is_some(), "missing {key} in {level}");
+        }
+    }
+    assert!(stdout.contains("sweep: login-soap"), "{stdout}");
+    Ok(())
+}
+
+#[test]
+fn a_rate_runs_an_open_loop() -> TestResult {
+    let out = bench(&[
+        "--scenario",
+        "login-soap",
+        "--duration",
+        "0.5",
+        "--rate",
+        "20",
+    ])?;
+    let v = report(&out)?;
+    assert_eq!(v["offered_rate"], 20.0);
+    assert_eq!(v["concurrency"], 0);
+    assert!(v["ok"].as_u64().unwrap_or(0) > 0, "{v}");
+    assert!(v["details"]["sent"].as_u64().unwrap_or(0) > 0, "{v}");
+    Ok(())
+}
+
+#[test]
 fn bad_arguments_exit_with_2() -> TestResult {
     let out = bench(&["--scenario", "reject", "--duration", "0"])?;
+    assert_eq!(out.status.code(), Some(2));
+    let out = bench(&["--scenario", "change-rest", "--rate", "2x"])?;
+    assert_eq!(out.status.code(), Some(2));
+    let out = bench(&["--scenario", "login-soap", "--rate", "fast"])?;
     assert_eq!(out.status.code(), Some(2));
     let out = bench(&["--scenario", "no-such-scenario"])?;
     assert_eq!(out.status.code(), Some(2));

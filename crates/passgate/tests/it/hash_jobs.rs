@@ -1,7 +1,6 @@
 //! How requests use the hashing pool: a password change is ONE job (policy check, current
 //! password verification and new hash together), a policy refusal costs no Argon2id work, a
-//! throttled caller costs no job at all, and the admission queue defaults to the number of
-//! workers.
+//! throttled caller costs no job at all, and the waiting budget defaults to one second.
 
 use crate::harness::*;
 
@@ -232,18 +231,24 @@ async fn delayed_failures_and_refusals_answer_like_any_other() -> TestResult {
 both_backends!(delayed_failures_and_refusals_answer_like_any_other);
 
 #[tokio::test]
-async fn the_admission_queue_defaults_to_the_number_of_workers() -> TestResult {
+async fn the_waiting_budget_defaults_to_one_second() -> TestResult {
     let s = TestServer::start_with(|c| c.core.hash = fast_params()).await?;
-    let workers = s.metric("passgate_hash_workers").await?;
-    assert!(workers >= 1.0);
-    assert_eq!(s.core.pool().capacity() as f64, workers);
+    assert!(s.metric("passgate_hash_workers").await? >= 1.0);
+    assert_eq!(s.metric("passgate_hash_wait_budget_seconds").await?, 1.0);
+    assert_eq!(s.core.pool().max_wait(), std::time::Duration::from_secs(1));
+    // The startup hash seeded the mean job cost.
+    assert!(s.metric("passgate_hash_job_seconds").await? > 0.0);
     // Configured explicitly, it is what was asked for.
     let s = TestServer::start_with(|c| {
         c.core.hash = fast_params();
         c.core.hash_workers = 2;
-        c.core.hash_queue = 5;
+        c.core.hash_max_wait = std::time::Duration::from_millis(250);
     })
     .await?;
-    assert_eq!((s.core.pool().workers(), s.core.pool().capacity()), (2, 5));
+    assert_eq!(
+        (s.core.pool().workers(), s.core.pool().max_wait()),
+        (2, std::time::Duration::from_millis(250))
+    );
+    assert_eq!(s.metric("passgate_hash_wait_budget_seconds").await?, 0.25);
     Ok(())
 }

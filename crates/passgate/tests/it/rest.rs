@@ -710,7 +710,7 @@ both_backends!(one_sessions_table_across_front_ends);
 async fn overload_is_503_with_retry_after() -> TestResult {
     let s = TestServer::start_with(|c| {
         c.core.hash_workers = 1;
-        c.core.hash_queue = 1;
+        c.core.hash_max_wait = std::time::Duration::from_millis(1);
     })
     .await?;
     s.add_user("busy", OLD).await?;
