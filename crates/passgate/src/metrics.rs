@@ -121,8 +121,8 @@ impl Metrics {
         );
         let mean_cost = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
         registry.register(
-            "passgate_hash_job_seconds",
-            "Recent mean duration of one hashing job (the admission rule's estimate)",
+            "passgate_hash_operation_seconds",
+            "Recent mean duration of one Argon2id operation (the admission rule's cost unit)",
             mean_cost.clone(),
         );
         let budget = Gauge::<f64, std::sync::atomic::AtomicU64>::default();

@@ -55,6 +55,8 @@ pub struct Argon2Worker {
     params: Params,
     memory: BlockMemory,
     metrics: Arc<CoreMetrics>,
+    /// Hashes and verifications this worker has run (the pool's cost per operation).
+    operations: u64,
 }
 
 impl Argon2Worker {
@@ -71,7 +73,13 @@ impl Argon2Worker {
             params,
             memory,
             metrics,
+            operations: 0,
         })
+    }
+
+    /// Hashes and verifications run by this worker so far.
+    pub fn operations(&self) -> u64 {
+        self.operations
     }
 
     /// Hashes `password` with a fresh 16-byte salt, returning a PHC string.
@@ -82,6 +90,7 @@ impl Argon2Worker {
             .map_err(|e| CoreError::Internal(format!("salt encoding: {e}")))?;
         let mut out = [0u8; 32];
         self.metrics.argon2_hash.fetch_add(1, Ordering::Relaxed);
+        self.operations += 1;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone());
         argon
             .hash_password_into_with_memory(
@@ -132,6 +141,7 @@ impl Argon2Worker {
             .map_err(|e| CoreError::Internal(format!("stored hash salt: {e}")))?;
         let mut out = vec![0u8; expected.len()];
         self.metrics.argon2_verify.fetch_add(1, Ordering::Relaxed);
+        self.operations += 1;
         let argon = Argon2::new(algorithm, version, params.clone());
         let result = if params.block_count() == self.memory.len() {
             argon.hash_password_into_with_memory(

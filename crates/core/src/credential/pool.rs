@@ -62,12 +62,13 @@ pub struct HashPool {
     ticker: Arc<dyn Ticker>,
 }
 
-/// One admitted job's place; given back when the job finishes or is dropped unrun.
-struct Place(Arc<WaitBudget>);
+/// One admitted job's place (its operations); given back when the job finishes or is dropped
+/// unrun.
+struct Place(Arc<WaitBudget>, u32);
 
 impl Drop for Place {
     fn drop(&mut self) {
-        self.0.release();
+        self.0.release(self.1);
     }
 }
 
@@ -82,8 +83,12 @@ struct Job {
 trait Work: Send {
     /// True when the caller stopped waiting (its request was cancelled or timed out).
     fn abandoned(&self) -> bool;
-    /// Runs the work, calls `before_answer`, then answers the caller.
-    fn run(self: Box<Self>, worker: &mut Argon2Worker, before_answer: &mut dyn FnMut());
+    /// Runs the work, calls `before_answer` with the worker, then answers the caller.
+    fn run(
+        self: Box<Self>,
+        worker: &mut Argon2Worker,
+        before_answer: &mut dyn FnMut(&Argon2Worker),
+    );
     /// Answers the caller with `err` without running the work.
     fn refuse(self: Box<Self>, err: CoreError);
 }
@@ -102,9 +107,13 @@ where
         self.done.is_closed()
     }
 
-    fn run(self: Box<Self>, worker: &mut Argon2Worker, before_answer: &mut dyn FnMut()) {
+    fn run(
+        self: Box<Self>,
+        worker: &mut Argon2Worker,
+        before_answer: &mut dyn FnMut(&Argon2Worker),
+    ) {
         let result = (self.f)(worker);
-        before_answer();
+        before_answer(worker);
         // The receiver may be gone if the request was cancelled meanwhile; nothing to do then.
         let _ = self.done.send(Ok(result));
     }
@@ -229,22 +238,34 @@ impl HashPool {
         CoreError::Overloaded { retry_after }
     }
 
-    /// Runs `f` on a hashing thread and awaits its result. Refuses immediately with
-    /// `Overloaded` when the job's estimated wait exceeds the budget, and answers
-    /// `Overloaded` when a worker took it only after its deadline (it then never ran).
+    /// Runs `f`, a job of one Argon2id operation (or of none), on a hashing thread; see
+    /// [`HashPool::run_ops`].
     pub async fn run<R, F>(&self, f: F) -> Result<R, CoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Argon2Worker) -> R + Send + 'static,
+    {
+        self.run_ops(1, f).await
+    }
+
+    /// Runs `f` on a hashing thread and awaits its result; `ops` is the number of Argon2id
+    /// operations it will run at most (a change: verify, the reuse checks, hash), which the
+    /// admission rule weighs it by. Refuses immediately with `Overloaded` when the job's
+    /// estimated wait exceeds the budget, and answers `Overloaded` when a worker took it only
+    /// after its deadline (it then never ran).
+    pub async fn run_ops<R, F>(&self, ops: u32, f: F) -> Result<R, CoreError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Argon2Worker) -> R + Send + 'static,
     {
         let stamp = self
             .budget
-            .try_admit(self.ticker.now())
+            .try_admit(self.ticker.now(), ops)
             .map_err(|retry_after| self.refuse(retry_after))?;
         let (done, done_rx) = tokio::sync::oneshot::channel();
         let job = Job {
+            place: Place(Arc::clone(&self.budget), stamp.ops),
             stamp,
-            place: Place(Arc::clone(&self.budget)),
             work: Box::new(Pending { f, done }),
         };
         self.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
@@ -302,11 +323,13 @@ fn worker_loop(shared: &Shared, worker: &mut Argon2Worker, policy: HashThreadPol
             .observe(now.saturating_duration_since(stamp.admitted_at));
         metrics.in_flight.fetch_add(1, Ordering::Relaxed);
         let mut place = Some(place);
-        work.run(worker, &mut || {
+        let ops_before = worker.operations();
+        let ops_of = |w: &Argon2Worker| w.operations().saturating_sub(ops_before);
+        work.run(worker, &mut |w| {
             // Counted and measured before answering, so the caller's next look at the
             // metrics and its next admission include this job.
             metrics.jobs_run.fetch_add(1, Ordering::Relaxed);
-            budget.record_cost(ticker.now().saturating_duration_since(now));
+            budget.record_cost(ticker.now().saturating_duration_since(now), ops_of(w));
             // Free the place before answering, so the caller's next request finds it free.
             place.take();
         });
@@ -516,7 +539,12 @@ mod tests {
             pool.run(|_| ()).await?;
         }
         assert_eq!(pool.admitted(), 0);
+        // Jobs without an Argon2id operation say nothing of its cost; one with two does.
+        assert_eq!(pool.mean_cost(), Duration::ZERO);
+        pool.run_ops(2, |w| w.hash("a").and_then(|_| w.hash("b")))
+            .await??;
         assert!(pool.mean_cost() > Duration::ZERO);
+        assert_eq!(pool.admitted(), 0);
         let (a, b) = tokio::join!(pool.run(|_| 1), pool.run(|_| 2));
         assert!(matches!((a, b), (Ok(1), Ok(2))));
         assert_eq!(metrics.refused_estimated_wait.load(Ordering::Relaxed), 0);

@@ -218,9 +218,11 @@ impl Core {
         let policy = self.policy_check(password_rules::subject_of(user));
         // One job: the policy (no Argon2id work when it fails), then the reuse checks and
         // the hash.
+        // Compare with the current password, check each remembered one, hash the new one.
+        let ops = super::change_password::operations(2, history.len());
         let verdict = self
             .pool
-            .run(move |w| -> Result<SetVerdict, CoreError> {
+            .run_ops(ops, move |w| -> Result<SetVerdict, CoreError> {
                 let failures = policy.run(&new)?;
                 if !failures.is_empty() {
                     return Ok(SetVerdict::Policy(failures));

@@ -100,9 +100,11 @@ impl Core {
         let policy = self.policy_check(password_rules::subject_of(user));
         // One job: policy, then verify, then hash. Passing the admission queue once keeps an
         // admitted change's latency to one wait (see docs/performance.md).
+        // Verify the current password, check each remembered one, hash the new one.
+        let ops = operations(2, history.len());
         let verdict = self
             .pool
-            .run(move |w| -> Result<Verdict, CoreError> {
+            .run_ops(ops, move |w| -> Result<Verdict, CoreError> {
                 let mut failures = policy.run(&new)?;
                 if new.expose() == old.expose() {
                     failures.push(same_as_current_failure());
@@ -196,4 +198,10 @@ impl Core {
         self.audit_alone(event).await?;
         Ok(CoreError::PolicyViolation(failures))
     }
+}
+
+/// The Argon2id operations of a job that runs `fixed` of them plus one per remembered hash,
+/// as the admission rule weighs it.
+pub(super) fn operations(fixed: u32, remembered: usize) -> u32 {
+    fixed.saturating_add(u32::try_from(remembered).unwrap_or(u32::MAX))
 }

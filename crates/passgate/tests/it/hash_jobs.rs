@@ -237,7 +237,7 @@ async fn the_waiting_budget_defaults_to_one_second() -> TestResult {
     assert_eq!(s.metric("passgate_hash_wait_budget_seconds").await?, 1.0);
     assert_eq!(s.core.pool().max_wait(), std::time::Duration::from_secs(1));
     // The startup hash seeded the mean job cost.
-    assert!(s.metric("passgate_hash_job_seconds").await? > 0.0);
+    assert!(s.metric("passgate_hash_operation_seconds").await? > 0.0);
     // Configured explicitly, it is what was asked for.
     let s = TestServer::start_with(|c| {
         c.core.hash = fast_params();

@@ -29,7 +29,7 @@ async fn health_ready_and_metrics() -> TestResult {
         "passgate_hash_queue_wait_seconds_bucket{le=\"0.001\"}",
         "passgate_hash_queue_wait_seconds_count",
         "passgate_hash_estimated_wait_seconds",
-        "passgate_hash_job_seconds",
+        "passgate_hash_operation_seconds",
         "passgate_hash_wait_budget_seconds 1.0",
     ] {
         assert!(text.contains(series), "missing {series}");
