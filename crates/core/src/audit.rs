@@ -65,6 +65,17 @@ pub enum AuditKind {
     AppTokenAdded,
     /// An application token was revoked.
     AppTokenRevoked,
+    /// A reset link was issued (by `ForgotPassword`, the web page or the CLI).
+    ResetRequested,
+    /// A reset request sent nothing (unknown address, locked account, mail limit); the
+    /// client got the same answer as for a sent link.
+    ResetSuppressed,
+    /// A password was set with a reset link; every session of the user ended.
+    PasswordReset,
+    /// A reset link was refused (unknown, spent or expired token).
+    ResetFailed,
+    /// A notification could not be queued (the user has no e-mail address).
+    MailSkipped,
 }
 
 impl AuditKind {
@@ -88,6 +99,11 @@ impl AuditKind {
             AuditKind::UserDeleted => "user_deleted",
             AuditKind::AppTokenAdded => "app_token_added",
             AuditKind::AppTokenRevoked => "app_token_revoked",
+            AuditKind::ResetRequested => "reset_requested",
+            AuditKind::ResetSuppressed => "reset_suppressed",
+            AuditKind::PasswordReset => "password_reset",
+            AuditKind::ResetFailed => "reset_failed",
+            AuditKind::MailSkipped => "mail_skipped",
         }
     }
 }

@@ -28,6 +28,10 @@ pub struct CoreConfig {
     pub policy: PolicyConfig,
     /// Brute-force throttling limits.
     pub throttle: ThrottleConfig,
+    /// Password reset by e-mail.
+    pub reset: ResetConfig,
+    /// Which mails are queued.
+    pub mail: MailPolicy,
 }
 
 impl Default for CoreConfig {
@@ -42,6 +46,55 @@ impl Default for CoreConfig {
             session_touch_interval: Duration::from_secs(60),
             policy: PolicyConfig::default(),
             throttle: ThrottleConfig::default(),
+            reset: ResetConfig::default(),
+            mail: MailPolicy::default(),
+        }
+    }
+}
+
+/// Password reset by e-mail (Net3 `ForgotPassword` / `ChangePasswordWithToken`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetConfig {
+    /// How long a reset link stays valid (default 30 min).
+    pub token_ttl: Duration,
+    /// URL prefixes a client's `changePwdUrl` must start with; the link in the mail is that
+    /// URL plus the token. Empty: every `changePwdUrl` is refused (the CLI's `reset-link`
+    /// still works with an explicit URL).
+    pub allowed_urls: Vec<String>,
+    /// At most this many reset mails per user per hour (default 3); further requests get
+    /// the same answer and send nothing.
+    pub per_user_per_hour: u32,
+    /// At most this many reset requests per client address per hour (default 20); further
+    /// requests are refused as throttled.
+    pub per_client_per_hour: u32,
+}
+
+impl Default for ResetConfig {
+    fn default() -> Self {
+        ResetConfig {
+            token_ttl: Duration::from_secs(30 * 60),
+            allowed_urls: Vec::new(),
+            per_user_per_hour: 3,
+            per_client_per_hour: 20,
+        }
+    }
+}
+
+/// Which mails the core queues in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailPolicy {
+    /// Whether an SMTP server is configured. Without one, nothing is queued and
+    /// `ForgotPassword` answers that reset by e-mail is not available.
+    pub enabled: bool,
+    /// The notification kinds to send (reset links are always sent when mail is enabled).
+    pub notify: Vec<crate::outbox::MailKind>,
+}
+
+impl Default for MailPolicy {
+    fn default() -> Self {
+        MailPolicy {
+            enabled: false,
+            notify: crate::outbox::MailKind::ALL.to_vec(),
         }
     }
 }

@@ -24,6 +24,13 @@ pub enum CoreError {
     /// The ticket or session is missing, unknown, expired or revoked.
     #[error("the ticket is missing, invalid or expired")]
     TicketInvalid,
+    /// The reset token is unknown, spent (used, superseded, voided by a password change) or
+    /// expired (deliberately indistinguishable).
+    #[error("the reset link is invalid, used or expired")]
+    ResetLinkInvalid,
+    /// Reset by e-mail was asked for but no mail server is configured.
+    #[error("password reset by e-mail is not available on this server")]
+    MailUnavailable,
     /// The caller is authenticated but not allowed to do this.
     #[error("access denied")]
     AccessDenied,

@@ -12,6 +12,7 @@ pub mod credential;
 pub mod domain;
 pub mod error;
 pub mod metrics;
+pub mod outbox;
 pub mod service;
 pub mod store;
 pub mod throttle;

@@ -7,6 +7,9 @@ use async_trait::async_trait;
 use crate::audit::{AuditEvent, AuditRecord};
 use crate::clock::Timestamp;
 use crate::domain::{AssociateId, Email, FullName, Role, SessionKind, TokenHash, UserId, Username};
+use crate::outbox::{
+    MailResult, MailState, NewResetToken, OutboxMail, OutboxRecord, ResetTokenRecord,
+};
 use crate::CoreError;
 
 /// A user as stored.
@@ -130,6 +133,8 @@ pub struct PasswordChange {
     pub must_change: bool,
     /// The audit row describing the change.
     pub audit: AuditEvent,
+    /// Mails to queue in the same transaction (the user's notification).
+    pub mail: Vec<OutboxMail>,
 }
 
 /// An administrative change to a user's record (each one transaction with its audit row).
@@ -236,8 +241,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, CoreError>;
 
     /// Commits a password change (compare-and-swap on `credential_version`), revokes the
-    /// user's other sessions and writes the audit row, in one transaction. Returns false,
-    /// changing nothing, when the version no longer matches.
+    /// user's other sessions, spends every outstanding reset token of the user, writes the
+    /// audit row and queues `change.mail`, in one transaction. Returns false, changing
+    /// nothing, when the version no longer matches.
     async fn commit_password_change(&self, change: &PasswordChange) -> Result<bool, CoreError>;
 
     /// Applies an administrative change; false when the user does not exist.
@@ -323,13 +329,15 @@ pub trait Store: Send + Sync + 'static {
     async fn clear_throttle(&self, key: &str) -> Result<(), CoreError>;
 
     /// Sets or clears an operator lock; locking also revokes every live session of the
-    /// user. Returns false when the user does not exist.
+    /// user. `mail` (the user's notification) is queued in the same transaction. Returns
+    /// false, writing nothing, when the user does not exist.
     async fn set_lock(
         &self,
         user_id: UserId,
         until: Option<Timestamp>,
         at: Timestamp,
         audit: &AuditEvent,
+        mail: &[OutboxMail],
     ) -> Result<bool, CoreError>;
 
     /// Sessions, newest first: only live ones unless `include_dead`.
@@ -353,4 +361,51 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reads audit rows, oldest first.
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, CoreError>;
+
+    // Password reset and the mail outbox.
+
+    /// Stores a reset token, spends the user's older unspent tokens, queues `mail` (the
+    /// link; None when an operator hands it over) and writes the audit row, in one
+    /// transaction, if the user still has `token.credential_version`. Returns false,
+    /// writing nothing, otherwise.
+    async fn insert_reset_token(
+        &self,
+        token: &NewResetToken,
+        mail: Option<&OutboxMail>,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError>;
+
+    /// The reset token with this digest, spent or not.
+    async fn find_reset_token(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<ResetTokenRecord>, CoreError>;
+
+    /// Claims up to `limit` pending mails due at `now` that no other sender holds, for this
+    /// sender until `lease_until`, counting one attempt each. Concurrent senders (other
+    /// nodes) never claim the same row while its lease runs.
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRecord>, CoreError>;
+
+    /// Records the result of one delivery attempt and releases the claim. Parameters of a
+    /// secret-carrying mail (the reset link) are erased once it is sent or dead.
+    async fn finish_mail(&self, id: uuid::Uuid, result: &MailResult) -> Result<(), CoreError>;
+
+    /// Outbox rows, newest first, optionally only those in `state`.
+    async fn list_mail(
+        &self,
+        state: Option<MailState>,
+        limit: u32,
+    ) -> Result<Vec<OutboxRecord>, CoreError>;
+
+    /// Puts dead mails (one by id, or all) back in the queue, due at `now` with a fresh
+    /// attempt count; returns how many.
+    async fn retry_mail(&self, id: Option<uuid::Uuid>, now: Timestamp) -> Result<u64, CoreError>;
+
+    /// How many outbox rows are in each state (for `/metrics`).
+    async fn mail_counts(&self) -> Result<Vec<(MailState, u64)>, CoreError>;
 }

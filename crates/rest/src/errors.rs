@@ -109,6 +109,18 @@ pub fn map_error(err: &CoreError, operation: &str) -> Mapped {
             "client_error",
         ),
         CoreError::Conflict(what) => m(StatusCode::CONFLICT, "Conflict", what, "client_error"),
+        CoreError::ResetLinkInvalid => m(
+            StatusCode::BAD_REQUEST,
+            "InvalidResetToken",
+            "The reset link is invalid, used or expired. Request a new one.",
+            "false",
+        ),
+        CoreError::MailUnavailable => m(
+            StatusCode::NOT_IMPLEMENTED,
+            "NotImplemented",
+            "Password reset by e-mail is not available on this server.",
+            "client_error",
+        ),
         CoreError::InvalidInput(msg) => m(
             StatusCode::BAD_REQUEST,
             "ArgumentException",

@@ -67,6 +67,14 @@ pub fn map_error(err: &CoreError, operation: &str) -> SoapError {
                 retry_after.as_secs().max(1)
             ),
         ),
+        CoreError::ResetLinkInvalid => exception(
+            "SoArgumentException",
+            "The reset link is invalid, used or expired. Request a new one.".into(),
+        ),
+        CoreError::MailUnavailable => exception(
+            "SoArgumentException",
+            "Password reset by e-mail is not available on this server.".into(),
+        ),
         CoreError::NotFound(what) => exception("SoArgumentException", format!("Not found: {what}.")),
         CoreError::Conflict(what) => exception("SoArgumentException", format!("Conflict: {what}.")),
         CoreError::InvalidInput(msg) => SoapError::Fault(Fault::client(msg.clone())),

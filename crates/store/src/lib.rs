@@ -11,9 +11,11 @@
 //! around associate id allocation.
 
 pub mod postgres;
+mod postgres_outbox;
 mod rows;
 pub mod sqlite;
 mod sqlite_fast;
+mod sqlite_outbox;
 mod sqlite_writer;
 #[cfg(feature = "test-support")]
 pub mod testing;

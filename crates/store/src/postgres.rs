@@ -12,6 +12,9 @@ use async_trait::async_trait;
 use passgate_core::audit::{AuditEvent, AuditRecord};
 use passgate_core::credential::policy::MAX_HISTORY;
 use passgate_core::domain::{Email, TokenHash, UserId};
+use passgate_core::outbox::{
+    MailResult, MailState, NewResetToken, OutboxMail, OutboxRecord, ResetTokenRecord,
+};
 use passgate_core::store::{
     AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing,
     SessionRecord, Store, ThrottleRow, ThrottleUpdate, UserChange, UserLookup, UserRecord,
@@ -22,6 +25,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::query::Query;
 use sqlx::{ConnectOptions, Connection, Postgres, Transaction};
 
+use crate::postgres_outbox;
 use crate::rows::pg_rows::{self, column};
 use crate::rows::{db_error, USER_COLUMNS};
 use crate::{redact_url, PoolSettings};
@@ -343,6 +347,10 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        postgres_outbox::spend_tokens(&mut tx, &user_id, c.at).await?;
+        for mail in &c.mail {
+            postgres_outbox::insert_mail(&mut tx, mail).await?;
+        }
         Self::insert_audit(&mut tx, &c.audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
@@ -650,6 +658,7 @@ impl Store for PgStore {
         until: Option<Timestamp>,
         at: Timestamp,
         audit: &AuditEvent,
+        mail: &[OutboxMail],
     ) -> Result<bool, CoreError> {
         let mut tx = self.begin().await?;
         let found = sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
@@ -673,6 +682,9 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
+        }
+        for m in mail {
+            postgres_outbox::insert_mail(&mut tx, m).await?;
         }
         Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
@@ -758,5 +770,57 @@ impl Store for PgStore {
         .await
         .map_err(db_error)?;
         rows.iter().map(pg_rows::audit).collect()
+    }
+
+    async fn insert_reset_token(
+        &self,
+        token: &NewResetToken,
+        mail: Option<&OutboxMail>,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError> {
+        let mut tx = self.begin().await?;
+        if !postgres_outbox::insert_token(&mut tx, token, mail).await? {
+            tx.rollback().await.map_err(db_error)?;
+            return Ok(false);
+        }
+        Self::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn find_reset_token(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<ResetTokenRecord>, CoreError> {
+        postgres_outbox::find_token(&self.pool, hash).await
+    }
+
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRecord>, CoreError> {
+        postgres_outbox::claim(&self.pool, now, lease_until, limit).await
+    }
+
+    async fn finish_mail(&self, id: uuid::Uuid, result: &MailResult) -> Result<(), CoreError> {
+        postgres_outbox::finish(&self.pool, id, result).await
+    }
+
+    async fn list_mail(
+        &self,
+        state: Option<MailState>,
+        limit: u32,
+    ) -> Result<Vec<OutboxRecord>, CoreError> {
+        postgres_outbox::list(&self.pool, state, limit).await
+    }
+
+    async fn retry_mail(&self, id: Option<uuid::Uuid>, now: Timestamp) -> Result<u64, CoreError> {
+        postgres_outbox::retry(&self.pool, id, now).await
+    }
+
+    async fn mail_counts(&self) -> Result<Vec<(MailState, u64)>, CoreError> {
+        postgres_outbox::counts(&self.pool).await
     }
 }

@@ -8,6 +8,9 @@ use async_trait::async_trait;
 use passgate_core::audit::{AuditEvent, AuditRecord};
 use passgate_core::credential::policy::MAX_HISTORY;
 use passgate_core::domain::{Email, TokenHash, UserId};
+use passgate_core::outbox::{
+    MailResult, MailState, NewResetToken, OutboxMail, OutboxRecord, ResetTokenRecord,
+};
 use passgate_core::store::{
     AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing,
     SessionRecord, Store, ThrottleRow, ThrottleUpdate, UserChange, UserLookup, UserRecord,
@@ -22,6 +25,7 @@ use sqlx::ConnectOptions;
 use crate::rows::sqlite_rows::{self, column};
 use crate::rows::{db_error, USER_COLUMNS};
 use crate::sqlite_fast::{throttle_row, user_row, FastReader};
+use crate::sqlite_outbox;
 use crate::sqlite_writer::{Outcome, Writer};
 use crate::PoolSettings;
 
@@ -302,6 +306,10 @@ impl Store for SqliteStore {
                       ORDER BY created_at DESC, rowid DESC LIMIT ?2)",
                 )?
                 .execute(params![&user_id, MAX_HISTORY as i64])?;
+                sqlite_outbox::spend_tokens(tx, &user_id, c.at)?;
+                for mail in &c.mail {
+                    sqlite_outbox::insert_mail(tx, mail)?;
+                }
                 Self::insert_audit(tx, &c.audit)?;
                 Ok(Outcome::Commit(true))
             })
@@ -600,8 +608,9 @@ impl Store for SqliteStore {
         until: Option<Timestamp>,
         at: Timestamp,
         audit: &AuditEvent,
+        mail: &[OutboxMail],
     ) -> Result<bool, CoreError> {
-        let audit = audit.clone();
+        let (audit, mail) = (audit.clone(), mail.to_vec());
         self.writer
             .transaction(move |tx| {
                 let id = user_id.to_string();
@@ -617,6 +626,9 @@ impl Store for SqliteStore {
                         "UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
                     )?
                     .execute(params![at.0, &id])?;
+                }
+                for m in &mail {
+                    sqlite_outbox::insert_mail(tx, m)?;
                 }
                 Self::insert_audit(tx, &audit)?;
                 Ok(Outcome::Commit(true))
@@ -708,6 +720,81 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?;
         rows.iter().map(sqlite_rows::audit).collect()
+    }
+
+    async fn insert_reset_token(
+        &self,
+        token: &NewResetToken,
+        mail: Option<&OutboxMail>,
+        audit: &AuditEvent,
+    ) -> Result<bool, CoreError> {
+        let (token, mail, audit) = (token.clone(), mail.cloned(), audit.clone());
+        self.writer
+            .transaction(move |tx| {
+                if !sqlite_outbox::insert_token(tx, &token, mail.as_ref())? {
+                    return Ok(Outcome::Rollback(false));
+                }
+                Self::insert_audit(tx, &audit)?;
+                Ok(Outcome::Commit(true))
+            })
+            .await
+    }
+
+    async fn find_reset_token(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<ResetTokenRecord>, CoreError> {
+        let hash = hash.clone();
+        self.writer
+            .run(move |conn| Ok(sqlite_outbox::find_token(conn, &hash)?))
+            .await
+    }
+
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxRecord>, CoreError> {
+        self.writer
+            .transaction(move |tx| {
+                Ok(Outcome::Commit(sqlite_outbox::claim(
+                    tx,
+                    now,
+                    lease_until,
+                    limit,
+                )?))
+            })
+            .await
+    }
+
+    async fn finish_mail(&self, id: uuid::Uuid, result: &MailResult) -> Result<(), CoreError> {
+        let result = result.clone();
+        self.writer
+            .run(move |conn| Ok(sqlite_outbox::finish(conn, id, &result)?))
+            .await
+    }
+
+    async fn list_mail(
+        &self,
+        state: Option<MailState>,
+        limit: u32,
+    ) -> Result<Vec<OutboxRecord>, CoreError> {
+        self.writer
+            .run(move |conn| Ok(sqlite_outbox::list(conn, state, limit)?))
+            .await
+    }
+
+    async fn retry_mail(&self, id: Option<uuid::Uuid>, now: Timestamp) -> Result<u64, CoreError> {
+        self.writer
+            .run(move |conn| Ok(sqlite_outbox::retry(conn, id, now)?))
+            .await
+    }
+
+    async fn mail_counts(&self) -> Result<Vec<(MailState, u64)>, CoreError> {
+        self.writer
+            .run(move |conn| Ok(sqlite_outbox::counts(conn)?))
+            .await
     }
 }
 

@@ -117,6 +117,36 @@ const TABLES: &[Table] = &[
         ],
         order_by: "name",
     },
+    Table {
+        name: "reset_tokens",
+        columns: &[
+            ("token_sha256", Kind::Text),
+            ("user_id", Kind::Text),
+            ("credential_version", Kind::Int),
+            ("created_at", Kind::Int),
+            ("expires_at", Kind::Int),
+            ("spent_at", Kind::Int),
+        ],
+        order_by: "created_at, token_sha256",
+    },
+    Table {
+        name: "mail_outbox",
+        columns: &[
+            ("id", Kind::Text),
+            ("user_id", Kind::Text),
+            ("recipient", Kind::Text),
+            ("kind", Kind::Text),
+            ("params", Kind::Text),
+            ("state", Kind::Text),
+            ("attempts", Kind::Int),
+            ("next_attempt_at", Kind::Int),
+            ("claimed_until", Kind::Int),
+            ("last_error", Kind::Text),
+            ("created_at", Kind::Int),
+            ("sent_at", Kind::Int),
+        ],
+        order_by: "created_at, id",
+    },
 ];
 
 /// One column value in transit.

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use passgate_core::audit::{AuditEvent, AuditKind, FrontEnd};
 use passgate_core::domain::{Email, FullName, Role, SessionKind, TokenHash, UserId, Username};
+use passgate_core::outbox::{
+    MailKind, MailParams, MailResult, MailState, NewResetToken, OutboxMail,
+};
 use passgate_core::store::{
     AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, Store,
     ThrottleRow, UserChange, UserLookup, UserRecord,
@@ -107,6 +110,7 @@ fn change(user: &UserRecord, new_hash: &str, keep: Option<uuid::Uuid>) -> Passwo
         keep_session: keep,
         must_change: false,
         audit: event(AuditKind::PasswordChanged, Some(user.id), at(100)),
+        mail: Vec::new(),
     }
 }
 
@@ -624,7 +628,11 @@ async fn lock_revokes_sessions_and_unlock_does_not(store: Shared) -> TestResult 
     let u = add(&store, "quinn").await?;
     add_session(&store, u.id, "q1", at(0)).await?;
     let lock = event(AuditKind::Locked, Some(u.id), at(5));
-    assert!(store.set_lock(u.id, Some(at(500)), at(5), &lock).await?);
+    assert!(
+        store
+            .set_lock(u.id, Some(at(500)), at(5), &lock, &[])
+            .await?
+    );
     let now = store.find_user(UserLookup::Id(u.id)).await?.ok_or("user")?;
     assert_eq!(now.locked_until, Some(at(500)));
     assert!(is_revoked(&store, "q1").await?);
@@ -633,12 +641,16 @@ async fn lock_revokes_sessions_and_unlock_does_not(store: Shared) -> TestResult 
     let login = event(AuditKind::LoginOk, Some(u.id), at(6));
     assert!(!store.insert_session(&during, &login).await?);
     let unlock = event(AuditKind::Unlocked, Some(u.id), at(7));
-    assert!(store.set_lock(u.id, None, at(7), &unlock).await?);
+    assert!(store.set_lock(u.id, None, at(7), &unlock, &[]).await?);
     let now = store.find_user(UserLookup::Id(u.id)).await?.ok_or("user")?;
     assert_eq!(now.locked_until, None);
     add_session(&store, u.id, "q2", at(8)).await?;
     let unlock_again = event(AuditKind::Unlocked, Some(u.id), at(9));
-    assert!(store.set_lock(u.id, None, at(9), &unlock_again).await?);
+    assert!(
+        store
+            .set_lock(u.id, None, at(9), &unlock_again, &[])
+            .await?
+    );
     assert!(!is_revoked(&store, "q2").await?);
     assert!(store
         .find_session(&TokenHash::of("q-locked"))
@@ -647,7 +659,7 @@ async fn lock_revokes_sessions_and_unlock_does_not(store: Shared) -> TestResult 
     let before = audit_count(&store, None).await?;
     assert!(
         !store
-            .set_lock(UserId::new_random(), None, at(8), &unlock)
+            .set_lock(UserId::new_random(), None, at(8), &unlock, &[])
             .await?
     );
     assert_eq!(audit_count(&store, None).await?, before);
@@ -925,6 +937,251 @@ async fn app_tokens_register_find_list_revoke(store: Shared) -> TestResult {
 
 // ---- one module per backend -------------------------------------------------------------
 
+fn mail_for(user: &UserRecord, kind: MailKind, when: Timestamp) -> Result<OutboxMail, CoreError> {
+    Ok(OutboxMail {
+        id: uuid::Uuid::new_v4(),
+        user_id: Some(user.id),
+        recipient: user
+            .email
+            .clone()
+            .ok_or(CoreError::Internal("no e-mail".into()))?,
+        kind,
+        params: MailParams::default()
+            .with("username", user.username.as_str())
+            .with("link", "https://portal.example/reset?token=secret"),
+        created_at: when,
+    })
+}
+
+fn token_row(user: &UserRecord, text: &str, when: Timestamp) -> NewResetToken {
+    NewResetToken {
+        token_hash: TokenHash::of(text),
+        user_id: user.id,
+        credential_version: user.credential_version,
+        created_at: when,
+        expires_at: when.plus(Duration::from_secs(1800)),
+    }
+}
+
+async fn reset_tokens_supersede_and_are_spent_by_a_change(store: Shared) -> TestResult {
+    let u = add(&store, "resetter").await?;
+    let ev = |t| event(AuditKind::ResetRequested, Some(u.id), t);
+    let mail_a = mail_for(&u, MailKind::ResetLink, at(1))?;
+    assert!(
+        store
+            .insert_reset_token(&token_row(&u, "a", at(1)), Some(&mail_a), &ev(at(1)))
+            .await?
+    );
+    let a = store
+        .find_reset_token(&TokenHash::of("a"))
+        .await?
+        .ok_or("a missing")?;
+    assert_eq!(
+        (a.user_id, a.credential_version, a.spent_at),
+        (u.id, 1, None)
+    );
+    assert_eq!(a.expires_at, at(1).plus(Duration::from_secs(1800)));
+    // A newer token spends the older one; operator links carry no mail.
+    assert!(
+        store
+            .insert_reset_token(&token_row(&u, "b", at(2)), None, &ev(at(2)))
+            .await?
+    );
+    let a = store
+        .find_reset_token(&TokenHash::of("a"))
+        .await?
+        .ok_or("a missing")?;
+    assert_eq!(a.spent_at, Some(at(2)));
+    assert_eq!(store.list_mail(None, 10).await?.len(), 1);
+    // Any password change spends every outstanding token, and queues its notification.
+    let mut c = change(&u, "$argon2id$new", None);
+    c.mail = vec![mail_for(&u, MailKind::PasswordChanged, at(100))?];
+    assert!(store.commit_password_change(&c).await?);
+    let b = store
+        .find_reset_token(&TokenHash::of("b"))
+        .await?
+        .ok_or("b missing")?;
+    assert_eq!(b.spent_at, Some(at(100)));
+    assert_eq!(store.list_mail(None, 10).await?.len(), 2);
+    // A token for a version that moved on is refused and writes nothing.
+    let audits = audit_count(&store, Some(u.id)).await?;
+    let stale = token_row(&u, "c", at(101));
+    let mail_c = mail_for(&u, MailKind::ResetLink, at(101))?;
+    assert!(
+        !store
+            .insert_reset_token(&stale, Some(&mail_c), &ev(at(101)))
+            .await?
+    );
+    assert!(store.find_reset_token(&TokenHash::of("c")).await?.is_none());
+    assert_eq!(store.list_mail(None, 10).await?.len(), 2);
+    assert_eq!(audit_count(&store, Some(u.id)).await?, audits);
+    assert!(store
+        .find_reset_token(&TokenHash::of("nope"))
+        .await?
+        .is_none());
+    // A failed compare-and-swap queues no mail either.
+    let mut stale_change = change(&u, "$argon2id$other", None);
+    stale_change.mail = vec![mail_for(&u, MailKind::PasswordChanged, at(102))?];
+    assert!(!store.commit_password_change(&stale_change).await?);
+    assert_eq!(store.list_mail(None, 10).await?.len(), 2);
+    // Deleting the user deletes its tokens but keeps its mails.
+    let del = event(AuditKind::UserDeleted, Some(u.id), at(103));
+    assert!(store.change_user(&UserChange::Delete(u.id), &del).await?);
+    assert!(store.find_reset_token(&TokenHash::of("b")).await?.is_none());
+    assert_eq!(store.list_mail(None, 10).await?.len(), 2);
+    Ok(())
+}
+
+async fn outbox_claims_leases_finishes_and_retries(store: Shared) -> TestResult {
+    let u = add(&store, "mailee").await?;
+    let lock = event(AuditKind::Locked, Some(u.id), at(1));
+    let locked = mail_for(&u, MailKind::AccountLocked, at(1))?;
+    assert!(
+        store
+            .set_lock(
+                u.id,
+                Some(at(500)),
+                at(1),
+                &lock,
+                std::slice::from_ref(&locked)
+            )
+            .await?
+    );
+    let link = mail_for(&u, MailKind::ResetLink, at(2))?;
+    let ev = event(AuditKind::ResetRequested, Some(u.id), at(2));
+    // Locked accounts still take tokens at the store level; the core decides.
+    assert!(
+        store
+            .insert_reset_token(&token_row(&u, "t", at(2)), Some(&link), &ev)
+            .await?
+    );
+    // A lock on an unknown user queues nothing.
+    let ghost = mail_for(&u, MailKind::AccountLocked, at(3))?;
+    assert!(
+        !store
+            .set_lock(UserId::new_random(), Some(at(500)), at(3), &lock, &[ghost])
+            .await?
+    );
+
+    let claimed = store.claim_mail(at(10), at(70), 10).await?;
+    assert_eq!(claimed.len(), 2);
+    assert!(claimed
+        .iter()
+        .all(|r| r.attempts == 1 && r.state == MailState::Pending));
+    assert_eq!(claimed[0].mail.id, locked.id, "oldest first");
+    assert_eq!(claimed[1].mail.params, link.params);
+    assert_eq!(claimed[1].mail.recipient.as_str(), "mailee@Example.com");
+    // Leased: nobody else gets them until the lease ends.
+    assert!(store.claim_mail(at(20), at(80), 10).await?.is_empty());
+    let again = store.claim_mail(at(70), at(130), 10).await?;
+    assert_eq!(again.len(), 2);
+    assert!(again.iter().all(|r| r.attempts == 2));
+
+    store
+        .finish_mail(link.id, &MailResult::Sent(at(71)))
+        .await?;
+    store
+        .finish_mail(
+            locked.id,
+            &MailResult::Retry {
+                at: at(71),
+                retry_at: at(200),
+                error: "451 try later".into(),
+            },
+        )
+        .await?;
+    assert!(
+        store.claim_mail(at(150), at(210), 10).await?.is_empty(),
+        "not due yet"
+    );
+    let sent = store.list_mail(Some(MailState::Sent), 10).await?;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].sent_at, Some(at(71)));
+    assert!(
+        sent[0].mail.params.0.is_empty(),
+        "the link is erased once sent"
+    );
+    let pending = store.list_mail(Some(MailState::Pending), 10).await?;
+    assert_eq!(pending[0].last_error.as_deref(), Some("451 try later"));
+    assert_eq!(pending[0].next_attempt_at, at(200));
+    assert!(
+        !pending[0].mail.params.0.is_empty(),
+        "notifications keep their parameters"
+    );
+
+    let third = store.claim_mail(at(200), at(260), 10).await?;
+    assert_eq!(third.len(), 1);
+    assert_eq!(third[0].attempts, 3);
+    store
+        .finish_mail(
+            locked.id,
+            &MailResult::Dead {
+                at: at(201),
+                error: "550 no such user".into(),
+            },
+        )
+        .await?;
+    assert!(
+        store.claim_mail(at(300), at(360), 10).await?.is_empty(),
+        "dead is not retried"
+    );
+    let mut counts = store.mail_counts().await?;
+    counts.sort_by_key(|(s, _)| s.as_str());
+    assert_eq!(counts, vec![(MailState::Dead, 1), (MailState::Sent, 1)]);
+    assert_eq!(
+        store
+            .retry_mail(Some(uuid::Uuid::new_v4()), at(300))
+            .await?,
+        0
+    );
+    assert_eq!(store.retry_mail(None, at(300)).await?, 1);
+    let revived = store.claim_mail(at(300), at(360), 10).await?;
+    assert_eq!(revived.len(), 1);
+    assert_eq!(
+        revived[0].attempts, 1,
+        "a retried dead letter starts counting again"
+    );
+    Ok(())
+}
+
+async fn concurrent_mail_claims_never_share_a_row(store: Shared) -> TestResult {
+    let u = add(&store, "bulk").await?;
+    for i in 0..40 {
+        let mut c = change(&u, &format!("$argon2id${i}"), None);
+        c.expected_version = 1 + i64::from(i);
+        c.at = at(i64::from(i) + 1);
+        c.mail = vec![mail_for(
+            &u,
+            MailKind::PasswordChanged,
+            at(i64::from(i) + 1),
+        )?];
+        assert!(store.commit_password_change(&c).await?);
+    }
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let got = store.claim_mail(at(1000), at(2000), 3).await?;
+                if got.is_empty() {
+                    return Ok::<_, CoreError>(mine);
+                }
+                mine.extend(got.into_iter().map(|r| r.mail.id));
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((n, all.len()), (40, 40), "every mail claimed exactly once");
+    Ok(())
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         /// The suite on a temporary SQLite file.
@@ -989,4 +1246,7 @@ conformance!(
     password_history_is_newest_first_pruned_and_must_change_is_stored,
     user_changes_rename_expire_delete,
     app_tokens_register_find_list_revoke,
+    reset_tokens_supersede_and_are_spent_by_a_change,
+    outbox_claims_leases_finishes_and_retries,
+    concurrent_mail_claims_never_share_a_row,
 );

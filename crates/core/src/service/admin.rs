@@ -3,6 +3,7 @@
 
 use crate::audit::{AuditKind, AuditRecord};
 use crate::domain::Username;
+use crate::outbox::MailKind;
 use crate::store::{AuditFilter, RevokeScope, SessionListing, UserLookup, UserRecord};
 use crate::{Core, CoreError, RequestContext, Timestamp};
 
@@ -38,14 +39,16 @@ impl Core {
             Some(user.username.as_str()),
             Some(format!("until:{}", until.to_rfc3339())),
         );
+        let notice = self.notification(ctx, &user, MailKind::AccountLocked, audit.at);
         if !self
             .store
-            .set_lock(user.id, Some(until), audit.at, &audit)
+            .set_lock(user.id, Some(until), audit.at, &audit, &notice.mail)
             .await?
         {
             return Err(CoreError::NotFound(format!("no user named {name}")));
         }
         audit.log();
+        self.after_commit(notice).await?;
         Ok(until)
     }
 
@@ -59,7 +62,11 @@ impl Core {
             Some(user.username.as_str()),
             None,
         );
-        if !self.store.set_lock(user.id, None, audit.at, &audit).await? {
+        if !self
+            .store
+            .set_lock(user.id, None, audit.at, &audit, &[])
+            .await?
+        {
             return Err(CoreError::NotFound(format!("no user named {name}")));
         }
         audit.log();

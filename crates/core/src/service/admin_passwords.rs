@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::audit::AuditKind;
 use crate::credential::policy::{generate, reused_failure, same_as_current_failure};
 use crate::domain::{AssociateId, Password, Role, Username};
+use crate::outbox::MailKind;
 use crate::store::{PasswordChange, UserChange, UserLookup, UserRecord};
 use crate::{Core, CoreError, RequestContext};
 
@@ -104,7 +105,8 @@ impl Core {
         }
         let ctx = Self::acting(ctx, principal);
         if old.is_empty() {
-            self.set_password_of(&ctx, &user, None, new, true).await?;
+            self.set_password_of(&ctx, &user, None, new, true, SetPurpose::Admin)
+                .await?;
             return Ok(ChangeOutcome::Changed);
         }
         self.change_password_of(&ctx, &user, None, old, new).await
@@ -124,11 +126,25 @@ impl Core {
         if is_self {
             self.require_recent_login(principal)?;
             return self
-                .set_password_of(ctx, &user, Some(principal.session_id), new, false)
+                .set_password_of(
+                    ctx,
+                    &user,
+                    Some(principal.session_id),
+                    new,
+                    false,
+                    SetPurpose::Own,
+                )
                 .await;
         }
-        self.set_password_of(&Self::acting(ctx, principal), &user, None, new, true)
-            .await
+        self.set_password_of(
+            &Self::acting(ctx, principal),
+            &user,
+            None,
+            new,
+            true,
+            SetPurpose::Admin,
+        )
+        .await
     }
 
     /// `SetGeneratedPassword*` / `GenerateNewPasswordForExternalUser`: sets a generated
@@ -149,11 +165,12 @@ impl Core {
                 Some(principal.session_id),
                 password.clone(),
                 false,
+                SetPurpose::Own,
             )
             .await?;
         } else {
             let ctx = Self::acting(ctx, principal);
-            self.set_password_of(&ctx, &user, None, password.clone(), true)
+            self.set_password_of(&ctx, &user, None, password.clone(), true, SetPurpose::Admin)
                 .await?;
         }
         Ok(password)
@@ -197,7 +214,7 @@ impl Core {
         must_change: bool,
     ) -> Result<UserRecord, CoreError> {
         let user = self.user_by_name(name).await?;
-        self.set_password_of(ctx, &user, None, new, must_change)
+        self.set_password_of(ctx, &user, None, new, must_change, SetPurpose::Admin)
             .await?;
         Ok(user)
     }
@@ -205,13 +222,14 @@ impl Core {
     /// Sets `user`'s password to `new` without the current one: the whole policy (the
     /// target's context words), not the current or a remembered password, then a
     /// compare-and-swap commit that ends every session but `keep_session`.
-    async fn set_password_of(
+    pub(super) async fn set_password_of(
         &self,
         ctx: &RequestContext,
         user: &UserRecord,
         keep_session: Option<uuid::Uuid>,
         new: Password,
         must_change: bool,
+        purpose: SetPurpose,
     ) -> Result<(), CoreError> {
         let current = user.password_hash.clone();
         let history = self.forbidden_history(user).await?;
@@ -250,13 +268,19 @@ impl Core {
                 return Err(self.refuse_by_policy(ctx, user, f).await?);
             }
         };
+        let (audit_kind, mail_kind) = match purpose {
+            SetPurpose::Admin => (AuditKind::PasswordSet, MailKind::PasswordSet),
+            SetPurpose::Own => (AuditKind::PasswordSet, MailKind::PasswordChanged),
+            SetPurpose::Reset => (AuditKind::PasswordReset, MailKind::PasswordReset),
+        };
         let audit = self.event(
             ctx,
-            AuditKind::PasswordSet,
+            audit_kind,
             Some(user.id),
             Some(user.username.as_str()),
             must_change.then(|| "must_change".to_owned()),
         );
+        let notice = self.notification(ctx, user, mail_kind, audit.at);
         let change = PasswordChange {
             user_id: user.id,
             expected_version: user.credential_version,
@@ -265,14 +289,16 @@ impl Core {
             keep_session,
             must_change,
             audit,
+            mail: notice.mail.clone(),
         };
         if !self.store.commit_password_change(&change).await? {
-            return Err(CoreError::Conflict(
-                "the password was changed concurrently; retry".into(),
-            ));
+            return Err(match purpose {
+                SetPurpose::Reset => CoreError::ResetLinkInvalid,
+                _ => CoreError::Conflict("the password was changed concurrently; retry".into()),
+            });
         }
         change.audit.log();
-        Ok(())
+        self.after_commit(notice).await
     }
 
     /// CLI `user expire`: the user must change their password at next login; every session
@@ -343,4 +369,16 @@ impl Core {
         audit.log();
         Ok(())
     }
+}
+
+/// Why a password is being set without the current one (selects the audit row and the
+/// user's notification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SetPurpose {
+    /// An administrator or operator set it.
+    Admin,
+    /// The user set their own (soon after logging in).
+    Own,
+    /// The user followed a reset link.
+    Reset,
 }

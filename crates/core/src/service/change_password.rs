@@ -4,6 +4,7 @@ use crate::audit::AuditKind;
 use crate::credential::policy::{reused_failure, same_as_current_failure};
 use crate::domain::{Password, Role, UserId};
 use crate::error::PolicyFailure;
+use crate::outbox::MailKind;
 use crate::store::{PasswordChange, UserLookup, UserRecord};
 use crate::{Core, CoreError, RequestContext};
 
@@ -155,6 +156,7 @@ impl Core {
             Some(user.username.as_str()),
             None,
         );
+        let notice = self.notification(ctx, user, MailKind::PasswordChanged, audit.at);
         let change = PasswordChange {
             user_id: user.id,
             expected_version: user.credential_version,
@@ -163,9 +165,11 @@ impl Core {
             keep_session,
             must_change: false,
             audit,
+            mail: notice.mail.clone(),
         };
         if self.store.commit_password_change(&change).await? {
             change.audit.log();
+            self.after_commit(notice).await?;
             Ok(ChangeOutcome::Changed)
         } else {
             let event = self.event(

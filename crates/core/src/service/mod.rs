@@ -5,7 +5,9 @@ mod admin_passwords;
 mod app_tokens;
 mod authenticate;
 mod change_password;
+mod notify;
 mod password_rules;
+mod reset;
 mod sessions;
 mod throttle;
 mod users;
@@ -67,6 +69,8 @@ pub struct Core {
     /// Hash of a random password with the current parameters: unknown users are verified
     /// against it so they cost exactly what a known user costs.
     dummy_hash: Arc<str>,
+    /// Woken when a mail is queued (see [`Core::mail_wake`]).
+    mail_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Core {
@@ -108,6 +112,7 @@ impl Core {
             breach: None,
             metrics,
             dummy_hash,
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
