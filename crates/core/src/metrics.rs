@@ -26,6 +26,12 @@ pub struct CoreMetrics {
     /// Jobs run to completion on a hashing thread (a login is one job, a password change
     /// one job: policy check, verification and hash together).
     pub jobs_run: AtomicU64,
+    /// Mails the SMTP server accepted (this node's sender).
+    pub mail_sent: AtomicU64,
+    /// Mail delivery attempts that failed and will be retried.
+    pub mail_retried: AtomicU64,
+    /// Mails given up after their last attempt (dead letters).
+    pub mail_dead: AtomicU64,
 }
 
 /// Upper bounds (seconds) of the queue-wait histogram's buckets, below `+Inf`.

@@ -11,7 +11,7 @@ pub mod transport;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use sender::{backoff, MailMetrics, Sender};
+pub use sender::{backoff, Sender};
 pub use templates::Templates;
 pub use transport::{SmtpSettings, TlsMode};
 
@@ -51,4 +51,11 @@ pub enum MailError {
     /// A template does not load.
     #[error(transparent)]
     Template(#[from] templates::TemplateError),
+}
+
+/// Checks that `s` is a mailbox usable as `From:` (`Name <addr@domain>` or `addr@domain`).
+pub fn check_mailbox(s: &str) -> Result<(), String> {
+    s.parse::<lettre::message::Mailbox>()
+        .map(|_| ())
+        .map_err(|e| format!("{s:?} is not a mail address: {e}"))
 }

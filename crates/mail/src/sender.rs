@@ -8,13 +8,14 @@
 //! attempt carries the row id as `Message-ID`, so receiving systems can drop the duplicate.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use passgate_core::metrics::CoreMetrics;
 use passgate_core::outbox::{MailKind, MailResult, OutboxRecord};
 use passgate_core::store::Store;
 use passgate_core::{Clock, CoreError, Timestamp};
@@ -29,17 +30,6 @@ const BATCH: u32 = 16;
 /// Longest error text kept on a row (the SMTP server's reply, never mail content).
 const MAX_ERROR_CHARS: usize = 300;
 
-/// Delivery counters for `/metrics`.
-#[derive(Debug, Default)]
-pub struct MailMetrics {
-    /// Mails the SMTP server accepted.
-    pub sent: AtomicU64,
-    /// Attempts that failed and will be retried.
-    pub retried: AtomicU64,
-    /// Mails given up (dead letters).
-    pub dead: AtomicU64,
-}
-
 /// The sender task's state.
 pub struct Sender {
     store: Arc<dyn Store>,
@@ -50,7 +40,7 @@ pub struct Sender {
     templates: Templates,
     settings: MailSettings,
     wake: Arc<Notify>,
-    metrics: Arc<MailMetrics>,
+    metrics: Arc<CoreMetrics>,
 }
 
 impl Sender {
@@ -61,7 +51,7 @@ impl Sender {
         settings: MailSettings,
         templates: Templates,
         wake: Arc<Notify>,
-        metrics: Arc<MailMetrics>,
+        metrics: Arc<CoreMetrics>,
     ) -> Result<Self, crate::MailError> {
         let transport = crate::transport::build(&settings.smtp)?;
         let from: Mailbox = settings
@@ -116,17 +106,17 @@ impl Sender {
             let result = self.deliver(row).await;
             match &result {
                 MailResult::Sent(_) => {
-                    self.metrics.sent.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.mail_sent.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(mail_id = %row.mail.id, kind = row.mail.kind.as_str(), attempts = row.attempts, "mail sent");
                 }
                 MailResult::Retry {
                     error, retry_at, ..
                 } => {
-                    self.metrics.retried.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.mail_retried.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(mail_id = %row.mail.id, kind = row.mail.kind.as_str(), attempts = row.attempts, retry_at = %retry_at.to_rfc3339(), error = %error, "mail delivery failed; will retry");
                 }
                 MailResult::Dead { error, .. } => {
-                    self.metrics.dead.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.mail_dead.fetch_add(1, Ordering::Relaxed);
                     tracing::error!(mail_id = %row.mail.id, kind = row.mail.kind.as_str(), attempts = row.attempts, error = %error, "mail given up (dead letter)");
                 }
             }

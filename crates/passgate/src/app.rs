@@ -42,6 +42,64 @@ pub async fn build_core(
     Ok(Arc::new(core))
 }
 
+/// The outbox sender running beside the server (when mail is configured).
+pub struct MailTask {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// How long a stopping server lets the sender finish its current round.
+const MAIL_STOP_GRACE: Duration = Duration::from_secs(5);
+
+impl MailTask {
+    /// Loads the templates (a broken override is an error here, at start) and starts the
+    /// sender; `None` when mail is off. `clock` must be the core's.
+    pub fn start(
+        core: &Arc<Core>,
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Option<Self>, passgate_mail::MailError> {
+        let Some(mail) = settings.mail.clone() else {
+            return Ok(None);
+        };
+        let templates =
+            passgate_mail::Templates::load(mail.templates_dir.as_deref(), &settings.system_name)?;
+        tracing::info!(
+            smtp_host = %mail.smtp.host,
+            smtp_port = mail.smtp.port,
+            tls = mail.smtp.tls.as_str(),
+            "mail outbox sender started"
+        );
+        let sender = passgate_mail::Sender::new(
+            Arc::clone(core.store()),
+            clock,
+            mail,
+            templates,
+            Arc::clone(core.mail_wake()),
+            Arc::clone(core.metrics()),
+        )?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(sender.run(async move {
+            let _ = stopped.await;
+        }));
+        Ok(Some(MailTask { stop, task }))
+    }
+
+    /// Stops the sender after its current round (at most [`MAIL_STOP_GRACE`]; a mail cut
+    /// off mid-delivery is sent again when its lease ends).
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        if tokio::time::timeout(MAIL_STOP_GRACE, self.task)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "mail sender still busy at shutdown; its claimed mails wait for their lease"
+            );
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Ops {
     core: Arc<Core>,
@@ -50,10 +108,10 @@ struct Ops {
 
 /// The full router: SOAP, health, metrics, with limits, timeouts, tracing and metrics.
 pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
-    let metrics = Arc::new(Metrics::new(
-        Arc::clone(core.metrics()),
-        core.pool().clone(),
-    ));
+    let metrics = Arc::new(
+        Metrics::new(Arc::clone(core.metrics()), core.pool().clone())
+            .with_store(Arc::clone(core.store())),
+    );
     let soap = passgate_soap::router(SoapState {
         core: Arc::clone(&core),
         public_url: settings.public_url.clone(),

@@ -236,6 +236,8 @@ enum CliError {
     Admin(crate::admin_cmd::AdminCmdError),
     #[error("{0}")]
     Bench(#[from] crate::bench::BenchError),
+    #[error("{0}")]
+    Mail(#[from] passgate_mail::MailError),
 }
 
 impl From<crate::admin_cmd::AdminCmdError> for CliError {
@@ -250,7 +252,7 @@ impl From<crate::admin_cmd::AdminCmdError> for CliError {
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Config(_) => 2,
+            CliError::Usage(_) | CliError::Config(_) | CliError::Mail(_) => 2,
             CliError::Bench(crate::bench::BenchError::Usage(_)) => 2,
             CliError::Core(CoreError::NotFound(_)) => 3,
             CliError::Core(CoreError::Conflict(_)) => 4,
@@ -583,8 +585,12 @@ async fn serve(settings: Settings, ready_file: Option<PathBuf>) -> Result<(), Cl
         idle_timeout_secs = limits.idle_timeout.as_secs(),
         "passgate listening"
     );
+    let mail = crate::app::MailTask::start(&core, &settings, Arc::new(SystemClock))?;
     let router = crate::app::router(core, &settings);
     crate::app::serve_with(listener, router, limits, crate::app::shutdown_signal()).await?;
+    if let Some(mail) = mail {
+        mail.stop().await;
+    }
     Ok(())
 }
 

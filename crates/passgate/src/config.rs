@@ -13,6 +13,10 @@ use passgate_core::credential::{HashParams, HashThreadPolicy, PolicyConfig};
 use passgate_core::CoreConfig;
 use serde::Deserialize;
 
+mod mail;
+
+pub use mail::{MAX_ALLOWED_URLS, MAX_MAIL_ATTEMPTS, MAX_RESETS_PER_HOUR, MAX_RESET_TTL_MINS};
+
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Default database.
@@ -91,6 +95,10 @@ struct FileConfig {
     database: DatabaseFile,
     #[serde(default)]
     connections: ConnectionsFile,
+    #[serde(default)]
+    mail: mail::MailFile,
+    #[serde(default)]
+    reset: mail::ResetFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -191,6 +199,8 @@ pub struct Settings {
     pub refusal_pace: Duration,
     /// HTTP connection limits: cap, header and idle timeouts, shutdown bound.
     pub connections: crate::conn::ConnLimits,
+    /// The SMTP server and the outbox sender (None: mail is off).
+    pub mail: Option<passgate_mail::MailSettings>,
     /// Core settings.
     pub core: CoreConfig,
 }
@@ -501,7 +511,11 @@ impl Settings {
                     .into(),
             });
         }
+        let reset = mail::reset_config(&f.reset, None)?;
+        let (mail_settings, mail_policy) = mail::mail_settings(&f.mail, reset.token_ttl)?;
         let core = CoreConfig {
+            reset,
+            mail: mail_policy,
             throttle,
             hash,
             hash_workers: env_parse("PASSGATE_ARGON2_WORKERS")?
@@ -552,6 +566,7 @@ impl Settings {
         Ok(Settings {
             online,
             connections,
+            mail: mail_settings,
             listen,
             database_url,
             database,

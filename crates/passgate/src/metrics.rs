@@ -12,6 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use passgate_core::credential::HashPool;
 use passgate_core::metrics::{CoreMetrics, OperationLabel};
+use passgate_core::outbox::MailState;
+use passgate_core::store::Store;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::counter::Counter;
@@ -35,8 +37,11 @@ pub struct Metrics {
     estimated_wait: Gauge<f64, std::sync::atomic::AtomicU64>,
     mean_cost: Gauge<f64, std::sync::atomic::AtomicU64>,
     jobs_run: Counter,
+    mail: Family<Labels, Counter>,
+    outbox: Family<Labels, Gauge>,
     core: Arc<CoreMetrics>,
     pool: HashPool,
+    store: Option<Arc<dyn Store>>,
 }
 
 /// The core's queue-wait histogram, encoded from its atomics at scrape time (the core keeps
@@ -141,7 +146,22 @@ impl Metrics {
         let workers_gauge: Gauge = Gauge::default();
         workers_gauge.set(i64::try_from(pool.workers()).unwrap_or(i64::MAX));
         registry.register("passgate_hash_workers", "Hashing threads", workers_gauge);
+        let mail = Family::<Labels, Counter>::default();
+        registry.register(
+            "passgate_mail_deliveries",
+            "Mail delivery attempts of this node's sender, by result: sent, retried, dead",
+            mail.clone(),
+        );
+        let outbox = Family::<Labels, Gauge>::default();
+        registry.register(
+            "passgate_mail_outbox",
+            "Rows in the mail outbox (all nodes), by state: pending, sent, dead",
+            outbox.clone(),
+        );
         Metrics {
+            mail,
+            outbox,
+            store: None,
             registry,
             requests,
             latency,
@@ -154,6 +174,32 @@ impl Metrics {
             jobs_run,
             core,
             pool,
+        }
+    }
+
+    /// Reads the outbox's row counts from `store` at each scrape.
+    pub fn with_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Refreshes the outbox gauges from the store (skipped, keeping the last values, when
+    /// the database does not answer within a second: a scrape must not hang).
+    async fn refresh_outbox(&self) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let read = tokio::time::timeout(std::time::Duration::from_secs(1), store.mail_counts());
+        if let Ok(Ok(counts)) = read.await {
+            for state in [MailState::Pending, MailState::Sent, MailState::Dead] {
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| *s == state)
+                    .map_or(0, |(_, n)| *n);
+                self.outbox
+                    .get_or_create(&vec![("state", state.as_str())])
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
         }
     }
 
@@ -205,6 +251,16 @@ impl Metrics {
         self.jobs_run
             .inner()
             .store(c.jobs_run.load(Ordering::Relaxed), Ordering::Relaxed);
+        for (result, n) in [
+            ("sent", &c.mail_sent),
+            ("retried", &c.mail_retried),
+            ("dead", &c.mail_dead),
+        ] {
+            self.mail
+                .get_or_create(&vec![("result", result)])
+                .inner()
+                .store(n.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {
             out.clear();
@@ -215,6 +271,7 @@ impl Metrics {
 
 /// `GET /metrics`.
 pub async fn metrics_handler(State(m): State<Arc<Metrics>>) -> Response {
+    m.refresh_outbox().await;
     (
         [(
             header::CONTENT_TYPE,
