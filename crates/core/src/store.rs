@@ -403,7 +403,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<OutboxRecord>, CoreError>;
 
     /// Puts dead mails (one by id, or all) back in the queue, due at `now` with a fresh
-    /// attempt count; returns how many.
+    /// attempt count; returns how many. Reset links are never queued again: their link was
+    /// erased when they died (the user requests a new one).
     async fn retry_mail(&self, id: Option<uuid::Uuid>, now: Timestamp) -> Result<u64, CoreError>;
 
     /// How many outbox rows are in each state (for `/metrics`).

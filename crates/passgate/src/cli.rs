@@ -76,6 +76,9 @@ pub enum Command {
     },
     /// Benchmark a scenario against a fresh server (or --url); see docs/performance.md.
     Bench(crate::bench::BenchArgs),
+    /// The mail outbox: list mails and dead letters, queue dead letters again.
+    #[command(subcommand)]
+    Mail(crate::mail_cmd::MailCommand),
     /// Whole-database operations.
     #[command(subcommand)]
     Db(DbCommand),
@@ -183,6 +186,18 @@ pub enum UserCommand {
         /// Until when (RFC 3339); indefinitely when omitted.
         #[arg(long)]
         until: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a single-use password-reset link for the user (audited; any earlier link stops
+    /// working). No mail is sent: hand it over yourself.
+    ResetLink {
+        /// Login name.
+        name: String,
+        /// The page the link opens (default: the first of reset.allowed_urls).
+        #[arg(long)]
+        url: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -411,6 +426,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(UserCommand::Delete { name, yes, json }) => {
             let core = cli_core(&settings).await?;
             Ok(crate::admin_cmd::delete(&core, &cli_ctx(), &name, yes, json).await?)
+        }
+        Command::User(UserCommand::ResetLink { name, url, json }) => {
+            let core = cli_core(&settings).await?;
+            Ok(crate::mail_cmd::reset_link(&core, &cli_ctx(), &name, url, json).await?)
+        }
+        Command::Mail(cmd) => {
+            let core = cli_core(&settings).await?;
+            Ok(crate::mail_cmd::run(&core, cmd).await?)
         }
         Command::AppToken(cmd) => {
             let core = cli_core(&settings).await?;

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod conn;
 pub mod db_copy;
+pub mod mail_cmd;
 pub mod metrics;
 pub mod microbench;
 pub mod pace;

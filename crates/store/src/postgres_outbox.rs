@@ -203,16 +203,19 @@ pub(crate) async fn retry(
     id: Option<uuid::Uuid>,
     now: Timestamp,
 ) -> Result<u64, CoreError> {
-    let n = sqlx::query(
+    let sql = format!(
         "UPDATE mail_outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, \
-         claimed_until = NULL WHERE state = 'dead' AND ($2::TEXT IS NULL OR id = $2)",
-    )
-    .bind(now.0)
-    .bind(id.map(|i| i.to_string()))
-    .execute(pool)
-    .await
-    .map_err(db_error)?
-    .rows_affected();
+         claimed_until = NULL WHERE state = 'dead' AND ($2::TEXT IS NULL OR id = $2) \
+         AND kind NOT IN ({})",
+        secret_kinds_sql()
+    );
+    let n = sqlx::query(&sql)
+        .bind(now.0)
+        .bind(id.map(|i| i.to_string()))
+        .execute(pool)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
     Ok(n)
 }
 

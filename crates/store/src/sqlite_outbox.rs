@@ -187,10 +187,12 @@ pub(crate) fn retry(
     now: Timestamp,
 ) -> rusqlite::Result<u64> {
     let n = tx
-        .prepare_cached(
+        .prepare_cached(&format!(
             "UPDATE mail_outbox SET state = 'pending', attempts = 0, next_attempt_at = ?1, \
-             claimed_until = NULL WHERE state = 'dead' AND (?2 IS NULL OR id = ?2)",
-        )?
+             claimed_until = NULL WHERE state = 'dead' AND (?2 IS NULL OR id = ?2) \
+             AND kind NOT IN ({})",
+            secret_kinds_sql()
+        ))?
         .execute(params![now.0, id.map(|i| i.to_string())])?;
     Ok(n as u64)
 }

@@ -16,6 +16,7 @@ mod hash_jobs;
 mod http;
 mod interop;
 mod multinode;
+mod outbox;
 mod parser_limits;
 mod policy;
 mod reset;

@@ -347,7 +347,7 @@ async fn a_reset_runs_the_whole_policy_and_a_refusal_keeps_the_token() -> TestRe
         assert!(
             !v["responseStatus"]["errors"]
                 .as_array()
-                .map_or(true, Vec::is_empty),
+                .is_none_or(Vec::is_empty),
             "{v}"
         );
     }
