@@ -28,6 +28,7 @@ pub use admin_passwords::{UserRef, RECENT_LOGIN};
 pub use app_tokens::AppTokenIssued;
 pub use authenticate::Login;
 pub use change_password::ChangeOutcome;
+pub use reset::{build_link, url_has_prefix, IssuedLink, MAX_CHANGE_URL, TOKEN_PLACEHOLDER};
 pub use sessions::Principal;
 pub use users::NewUserInput;
 

@@ -565,3 +565,136 @@ async fn no_reset_token_or_link_reaches_the_logs() -> TestResult {
     smtp.stop().await?;
     Ok(())
 }
+
+/// A self-signed certificate for 127.0.0.1 made with openssl: (dir, cert path, key path).
+fn test_certificate() -> Result<(tempfile::TempDir, String, String), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let cert = dir.path().join("cert.pem").display().to_string();
+    let key = dir.path().join("key.pem").display().to_string();
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=passgate test SMTP",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+            &key,
+            "-out",
+            &cert,
+        ])
+        .output()?;
+    if !out.status.success() {
+        return Err(format!("openssl: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok((dir, cert, key))
+}
+
+#[tokio::test]
+async fn mail_goes_over_starttls_or_implicit_tls_with_auth_and_never_to_an_unknown_certificate(
+) -> TestResult {
+    let Some(py) = python("SMTP TLS test") else {
+        return Ok(());
+    };
+    let (_dir, cert, key) = test_certificate()?;
+    for mode in [TlsMode::StartTls, TlsMode::Implicit] {
+        let flag = if mode == TlsMode::StartTls {
+            "--starttls"
+        } else {
+            "--implicit"
+        };
+        let smtp =
+            SmtpSink::start_with(&py, &[flag, &cert, &key, "--auth", "mailer:s3cret-smtp-pw"])
+                .await?;
+        let ca = cert.clone();
+        let s = TestServer::start_with(|c| {
+            use_mail(c, smtp.port);
+            if let Some(m) = c.mail.as_mut() {
+                m.smtp.tls = mode;
+                m.smtp.ca_file = Some(ca.into());
+                m.smtp.username = Some("mailer".into());
+                m.smtp.password = Some("s3cret-smtp-pw".into());
+            }
+        })
+        .await?;
+        s.add_user("kim", PW).await?;
+        forgot(&s, "kim@example.com", PORTAL).await?;
+        let mails = match smtp.wait_for(1, WAIT).await {
+            Ok(m) => m,
+            Err(e) => {
+                let rows = s.core.store().list_mail(None, 10).await?;
+                return Err(format!("{mode:?}: {e}; outbox: {rows:?}").into());
+            }
+        };
+        assert!(mails[0].tls, "{mode:?}: encrypted");
+        assert_eq!(
+            mails[0].login.as_deref(),
+            Some("mailer"),
+            "{mode:?}: authenticated"
+        );
+        assert!(mails[0].token().is_some());
+        assert!(
+            !captured_logs().contains("s3cret-smtp-pw"),
+            "the SMTP password stays out of logs"
+        );
+        smtp.stop().await?;
+    }
+    // A certificate nobody vouched for: nothing is sent, the row dies with the reason.
+    let smtp = SmtpSink::start_with(&py, &["--starttls", &cert, &key]).await?;
+    let s = TestServer::start_with(|c| {
+        use_mail(c, smtp.port);
+        if let Some(m) = c.mail.as_mut() {
+            m.smtp.tls = TlsMode::StartTls;
+            m.max_attempts = 1;
+        }
+    })
+    .await?;
+    s.add_user("lee", PW).await?;
+    forgot(&s, "lee@example.com", PORTAL).await?;
+    let start = std::time::Instant::now();
+    let dead = loop {
+        let rows = s
+            .core
+            .store()
+            .list_mail(Some(passgate_core::outbox::MailState::Dead), 10)
+            .await?;
+        if let Some(r) = rows.into_iter().next() {
+            break r;
+        }
+        assert!(start.elapsed() < WAIT, "no dead letter");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let error = dead.last_error.unwrap_or_default().to_lowercase();
+    assert!(
+        error.contains("certificate") || error.contains("tls"),
+        "{error}"
+    );
+    assert!(smtp.messages()?.is_empty());
+    // And without STARTTLS on offer, `starttls` never falls back to plain text.
+    let plain = SmtpSink::start(&py).await?;
+    let s = TestServer::start_with(|c| {
+        use_mail(c, plain.port);
+        if let Some(m) = c.mail.as_mut() {
+            m.smtp.tls = TlsMode::StartTls;
+            m.max_attempts = 1;
+        }
+    })
+    .await?;
+    s.add_user("max", PW).await?;
+    forgot(&s, "max@example.com", PORTAL).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(plain.messages()?.is_empty(), "no plain-text fall-back");
+    smtp.stop().await?;
+    plain.stop().await?;
+    Ok(())
+}

@@ -26,6 +26,10 @@ pub struct Delivered {
     pub rcpt_tos: Vec<String>,
     /// The raw message (headers and MIME body).
     pub data: String,
+    /// Whether the session was encrypted (STARTTLS or implicit TLS).
+    pub tls: bool,
+    /// The AUTH user name, when the client authenticated.
+    pub login: Option<String>,
 }
 
 impl Delivered {
@@ -77,9 +81,18 @@ pub fn python(test: &str) -> Option<String> {
 impl SmtpSink {
     /// Starts a server on a free port, storing into a fresh directory.
     pub async fn start(python: &str) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::start_with(python, &[]).await
+    }
+
+    /// Starts a server on a free port with the script's options (`--starttls CERT KEY`,
+    /// `--implicit CERT KEY`, `--auth USER:PASS`).
+    pub async fn start_with(
+        python: &str,
+        options: &[&str],
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().to_path_buf();
-        let mut sink = Self::start_at(python, 0, &dir).await?;
+        let mut sink = Self::launch(python, 0, &dir, options).await?;
         sink._tmp = Some(tmp);
         Ok(sink)
     }
@@ -90,11 +103,21 @@ impl SmtpSink {
         port: u16,
         dir: &Path,
     ) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::launch(python, port, dir, &[]).await
+    }
+
+    async fn launch(
+        python: &str,
+        port: u16,
+        dir: &Path,
+        options: &[&str],
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mail/smtp_sink.py");
         let mut child = tokio::process::Command::new(python)
             .arg(script)
             .arg(port.to_string())
             .arg(dir)
+            .args(options)
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()?;
@@ -171,6 +194,8 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Delivered>, Box<dyn std::error::Error>
                     })
                     .unwrap_or_default(),
                 data: v["data"].as_str().unwrap_or("").to_owned(),
+                tls: v["tls"].as_bool().unwrap_or(false),
+                login: v["login"].as_str().map(str::to_owned),
             })
         })
         .collect()
