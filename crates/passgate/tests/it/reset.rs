@@ -89,6 +89,7 @@ async fn reset_by_mail_end_to_end() -> TestResult {
     let smtp = SmtpSink::start(&py).await?;
     let s = TestServer::start_with(|c| use_mail(c, smtp.port)).await?;
     let ann = s.add_user("ann", PW).await?;
+    s.add_user("bob", PW).await?;
     let ticket = s.login("ann", PW).await?.ok_or("login")?;
     let session = rest_login(&s, "ann", PW).await?;
 
@@ -147,6 +148,7 @@ async fn reset_by_mail_end_to_end() -> TestResult {
     assert_eq!(st, 401);
     assert!(s.login("ann", PW).await?.is_none());
     assert!(s.login("ann", NEW).await?.is_some());
+    assert!(s.login("bob", PW).await?.is_some(), "a token resets its own user only");
 
     // The token is single use.
     let (_, v) = with_token(&s, &token, "yet another fine passphrase").await?;
