@@ -74,6 +74,29 @@ impl BodyFormat {
     }
 }
 
+/// Text that is not a `Guid` in any accepted form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a Guid")]
+pub struct NotAGuid;
+
+/// A `Guid` in any form .NET's `Guid.Parse` takes (`N`, `D`, `B` in braces, `P` in
+/// parentheses; any case, surrounding spaces ignored); `None` for empty text.
+pub fn parse_guid(text: &str) -> Result<Option<uuid::Uuid>, NotAGuid> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let inner = t
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .filter(|r| r.len() == 36)
+        .unwrap_or(t);
+    if inner.len() > 38 || inner.starts_with("urn:") {
+        return Err(NotAGuid);
+    }
+    uuid::Uuid::try_parse(inner).map(Some).map_err(|_| NotAGuid)
+}
+
 fn scalar(ty: Ty, field: &str, text: &str) -> Result<Val, BindError> {
     let bad = |what: &str| BindError {
         field: field.to_owned(),
@@ -81,16 +104,9 @@ fn scalar(ty: Ty, field: &str, text: &str) -> Result<Val, BindError> {
     };
     match ty {
         Ty::String => Ok(Val::Str(text.to_owned())),
-        Ty::Guid => {
-            let t = text.trim();
-            if t.is_empty() {
-                Ok(Val::Null)
-            } else {
-                uuid::Uuid::try_parse(t)
-                    .map(Val::Guid)
-                    .map_err(|_| bad("Guid"))
-            }
-        }
+        Ty::Guid => parse_guid(text)
+            .map(|g| g.map_or(Val::Null, Val::Guid))
+            .map_err(|NotAGuid| bad("Guid")),
         Ty::Bool => match text.trim().to_ascii_lowercase().as_str() {
             "true" | "1" => Ok(Val::Bool(true)),
             "false" | "0" | "" => Ok(Val::Bool(false)),
@@ -241,11 +257,38 @@ pub fn apply_xml(obj: &mut Obj, body: &[u8], errors: &mut Vec<BindError>) {
         )));
         return;
     }
+    // A contract's members are elements; text directly in the root is not a request.
+    if root
+        .children()
+        .any(|n| n.is_text() && n.text().is_some_and(|t| !t.trim().is_empty()))
+    {
+        errors.push(whole(format!(
+            "Element '{}' must contain member elements, not text.",
+            ty.name
+        )));
+        return;
+    }
+    let mut seen: Vec<&str> = Vec::new();
     for child in root.children().filter(roxmltree::Node::is_element) {
         let name = child.tag_name().name();
         let Some((_, f)) = ty.all_fields().into_iter().find(|(_, f)| f.name == name) else {
             continue;
         };
+        if seen.contains(&f.name) {
+            errors.push(BindError {
+                field: f.name.to_owned(),
+                message: format!("'{}' appears more than once", f.name),
+            });
+            continue;
+        }
+        seen.push(f.name);
+        if child.children().any(|n| n.is_element()) {
+            errors.push(BindError {
+                field: f.name.to_owned(),
+                message: format!("'{}' must contain text, not elements", f.name),
+            });
+            continue;
+        }
         let nil = matches!(
             child.attribute(("http://www.w3.org/2001/XMLSchema-instance", "nil")),
             Some("true" | "1")

@@ -14,6 +14,7 @@ mod handlers;
 pub mod json;
 pub mod metadata;
 pub mod negotiate;
+pub mod openapi;
 pub mod ops;
 mod reset;
 pub mod session;
@@ -105,7 +106,7 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
     let query_pairs = parse_pairs(parts.uri.query().unwrap_or("").as_bytes(), Kind::Query);
     let query = query_pairs.as_ref().map_or(&[][..], Vec::as_slice);
     if parts.method == Method::GET {
-        if let Some(resp) = metadata::serve(&path, query) {
+        if let Some(resp) = metadata::serve(&path, query, &state.core.config().reset.allowed_urls) {
             return label(resp, "metadata", "ok");
         }
     }

@@ -7,9 +7,8 @@ use std::fmt::Write as _;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use quick_xml::escape::escape;
-use serde_json::{json, Map, Value};
 
-use crate::dto::{Ty, TypeDef, ERROR_RESPONSE};
+use crate::dto::{Ty, TypeDef};
 use crate::json::to_json;
 use crate::negotiate::Format;
 use crate::ops::{by_name, OpDef, OPS};
@@ -19,7 +18,7 @@ use crate::xml::root_xml;
 const TITLE: &str = "passgate: Net3 API Interface for Customer Portal (compatible)";
 
 /// Serves the metadata and OpenAPI paths; None for any other path.
-pub fn serve(path: &str, query: &[(String, String)]) -> Option<Response> {
+pub fn serve(path: &str, query: &[(String, String)], allowed_urls: &[String]) -> Option<Response> {
     let lower = path.trim_end_matches('/').to_ascii_lowercase();
     let html =
         |body: String| ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
@@ -28,7 +27,7 @@ pub fn serve(path: &str, query: &[(String, String)]) -> Option<Response> {
         "/openapi.json" => Some(
             (
                 [(header::CONTENT_TYPE, "application/json")],
-                openapi().to_string(),
+                crate::openapi::document(allowed_urls).to_string(),
             )
                 .into_response(),
         ),
@@ -195,120 +194,4 @@ fn op_page(op: &'static OpDef, format: Format) -> String {
         escape(response.as_str())
     );
     page(&format!("{} | {}", op.name, TITLE), &b)
-}
-
-fn camel(name: &str) -> String {
-    let mut c = name.chars();
-    c.next()
-        .map(|f| f.to_lowercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
-fn schema_of(ty: Ty) -> Value {
-    match ty {
-        Ty::String | Ty::Exception => json!({"type": "string"}),
-        Ty::Guid => {
-            json!({"type": "string", "format": "uuid", "description": "Guid: 32 hex digits without dashes on output; any form on input"})
-        }
-        Ty::Bool => json!({"type": "boolean"}),
-        Ty::Enum(e) => json!({"type": "string", "enum": e.values}),
-        Ty::Obj(t) => json!({"$ref": format!("#/components/schemas/{}", t.name)}),
-        Ty::List(t) => {
-            json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", t.name)}})
-        }
-        Ty::StringMap => json!({"type": "object", "additionalProperties": {"type": "string"}}),
-    }
-}
-
-fn add_schema(schemas: &mut Map<String, Value>, ty: &'static TypeDef) {
-    if schemas.contains_key(ty.name) {
-        return;
-    }
-    let mut props = Map::new();
-    for (_, f) in ty.all_fields() {
-        let mut sch = schema_of(f.ty);
-        if !f.description.is_empty() {
-            if let Value::Object(m) = &mut sch {
-                m.entry("description").or_insert(json!(f.description));
-            }
-        }
-        props.insert(camel(f.name), sch);
-    }
-    schemas.insert(
-        ty.name.to_owned(),
-        json!({"type": "object", "properties": props}),
-    );
-    for (_, f) in ty.all_fields() {
-        if let Ty::Obj(t) | Ty::List(t) = f.ty {
-            add_schema(schemas, t);
-        }
-    }
-}
-
-/// The OpenAPI 3.0 document.
-pub fn openapi() -> Value {
-    let mut schemas = Map::new();
-    add_schema(&mut schemas, &ERROR_RESPONSE);
-    let mut paths = Map::new();
-    let err = |d: &str| {
-        json!({"description": d, "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}},
-        "application/xml": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}})
-    };
-    for op in OPS {
-        add_schema(&mut schemas, op.request);
-        add_schema(&mut schemas, op.response);
-        for (verbs, path) in op.routes {
-            let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
-            for verb in *verbs {
-                let body_ref = json!({"$ref": format!("#/components/schemas/{}", op.request.name)});
-                let resp_ref =
-                    json!({"$ref": format!("#/components/schemas/{}", op.response.name)});
-                let mut o = json!({
-                    "operationId": format!("{}{}", op.name, if verbs.len() > 1 { verb.to_string() } else { String::new() }),
-                    "summary": op.summary,
-                    "responses": {
-                        "200": {"description": "Success (business outcome in the body)", "content": {
-                            "application/json": {"schema": resp_ref.clone()},
-                            "application/xml": {"schema": resp_ref}}},
-                        "400": err("Unparseable body or field (SerializationException)"),
-                        "401": err("No valid session, or invalid credentials"),
-                        "413": err("Request body over 64 KiB"),
-                        "429": err("Too many failed attempts (Retry-After)"),
-                        "500": err("Server-side failure (message carries a correlation id)"),
-                        "503": err("Server busy (Retry-After)"),
-                    }
-                });
-                if op.requires_auth {
-                    o["responses"]["403"] = err("Acting on another user without the admin role");
-                    o["responses"]["404"] = err("An admin named a userId that does not exist");
-                    o["security"] = json!([{"ssId": []}, {"ssIdCookie": []}]);
-                }
-                if path.contains("{provider}") {
-                    o["parameters"] = json!([{"name": "provider", "in": "path", "required": true, "schema": {"type": "string", "enum": ["credentials", "login", "logout"]}}]);
-                }
-                if *verb != "GET" {
-                    o["requestBody"] = json!({"content": {
-                        "application/json": {"schema": body_ref.clone()},
-                        "application/xml": {"schema": body_ref.clone()},
-                        "application/x-www-form-urlencoded": {"schema": body_ref}}});
-                }
-                if let Value::Object(m) = entry {
-                    m.insert(verb.to_ascii_lowercase(), o);
-                }
-            }
-        }
-    }
-    json!({
-        "openapi": "3.0.3",
-        "info": {"title": TITLE, "version": env!("CARGO_PKG_VERSION")},
-        "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {
-                "ssId": {"type": "apiKey", "in": "header", "name": "X-ss-id"},
-                "ssIdCookie": {"type": "apiKey", "in": "cookie", "name": "ss-id"}
-            }
-        }
-    })
 }

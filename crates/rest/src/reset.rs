@@ -49,7 +49,7 @@ pub async fn change_password_with_token(
     const OP: &str = "ChangePasswordWithToken";
     let ty = &CHANGE_PASSWORD_WITH_TOKEN_RESPONSE;
     let token = match dto.get("authToken") {
-        Val::Guid(g) if !g.is_nil() => g.simple().to_string(),
+        Val::Guid(g) => g.simple().to_string(),
         _ => {
             let e =
                 CoreError::InvalidInput("authToken: required (the token of the reset link)".into());

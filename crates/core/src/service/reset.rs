@@ -61,8 +61,13 @@ impl Core {
             return Err(CoreError::MailUnavailable);
         }
         let base = self.allowed_change_url(change_url)?.to_owned();
-        let email = Email::parse(email.trim())
-            .map_err(|_| CoreError::InvalidInput("email: not a valid e-mail address".into()))?;
+        // Only ASCII white space around the address is forgiven (what the OpenAPI pattern
+        // says); any other space makes it invalid.
+        let trimmed = email.trim_matches(|c: char| c.is_ascii_whitespace());
+        let email = Email::parse(trimmed)
+            .ok()
+            .filter(|e| e.as_str().len() == trimmed.len())
+            .ok_or_else(|| CoreError::InvalidInput("email: not a valid e-mail address".into()))?;
         let now = self.clock.now();
         if let Some(addr) = ctx.client_addr.as_deref() {
             let limit = self.config.reset.per_client_per_hour;
@@ -294,7 +299,7 @@ impl Core {
 
     /// The allow-listed URL a reset link is built from, or `InvalidInput`.
     fn allowed_change_url<'a>(&self, url: &'a str) -> Result<&'a str, CoreError> {
-        let url = url.trim();
+        let url = url.trim_matches(|c: char| c.is_ascii_whitespace());
         if url.is_empty() {
             return Err(CoreError::InvalidInput(
                 "changePwdUrl: required (the page the reset link opens)".into(),
