@@ -148,7 +148,10 @@ async fn reset_by_mail_end_to_end() -> TestResult {
     assert_eq!(st, 401);
     assert!(s.login("ann", PW).await?.is_none());
     assert!(s.login("ann", NEW).await?.is_some());
-    assert!(s.login("bob", PW).await?.is_some(), "a token resets its own user only");
+    assert!(
+        s.login("bob", PW).await?.is_some(),
+        "a token resets its own user only"
+    );
 
     // The token is single use.
     let (_, v) = with_token(&s, &token, "yet another fine passphrase").await?;
