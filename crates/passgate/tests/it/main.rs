@@ -27,3 +27,4 @@ mod smtp;
 mod soap_errors;
 mod soap_flows;
 mod throttle;
+mod webapi;
