@@ -28,3 +28,4 @@ mod soap_errors;
 mod soap_flows;
 mod throttle;
 mod webapi;
+mod webapi_client;
