@@ -34,8 +34,8 @@ impl std::fmt::Display for BodyError {
     }
 }
 
-/// The properties of a request body.
-#[derive(Debug, Default)]
+/// The properties of a request body. (No `Debug`: it holds passwords.)
+#[derive(Default)]
 pub struct Fields(Map<String, Value>);
 
 /// Parses a request body. Empty (or whitespace-only) means no properties.
