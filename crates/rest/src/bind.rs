@@ -153,6 +153,16 @@ pub fn apply_json(obj: &mut Obj, body: &[u8], errors: &mut Vec<BindError>) {
         errors.push(whole("The request body must be a JSON object."));
         return;
     };
+    apply_json_object(obj, map, errors);
+}
+
+/// Binds the members of one parsed JSON object onto `obj` (keys matched without regard to
+/// case; unknown keys ignored, as ServiceStack does). The caller has bounded the input.
+pub fn apply_json_object(
+    obj: &mut Obj,
+    map: serde_json::Map<String, serde_json::Value>,
+    errors: &mut Vec<BindError>,
+) {
     for (k, v) in map {
         let Some(f) = obj.ty.field_ci(&k) else {
             continue;

@@ -6,6 +6,7 @@
 //! negotiation, request binding, and DataContractSerializer-style XML. Every credential
 //! decision is the core's; errors map to HTTP + `ResponseStatus` in [`errors`].
 
+pub mod batch;
 pub mod bind;
 pub mod dto;
 pub mod errors;
@@ -108,13 +109,44 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
             return label(resp, "metadata", "ok");
         }
     }
-    // Predefined routes: /{json|xml}/{reply|oneway}/{Op}, any verb.
+    // Predefined routes: /{json|xml}/{reply|oneway}/{Op} and ServiceStack v6's /api/{Op},
+    // any verb; with `[]` after the name, a batch of that operation.
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let mut batch = false;
     let (op, vars, forced, body_format) = match segs.as_slice() {
+        [api, name] if api.eq_ignore_ascii_case("api") => {
+            let name = match name.strip_suffix("[]") {
+                Some(n) => {
+                    batch = true;
+                    n
+                }
+                None => name,
+            };
+            let Some(op) = ops::by_name(name) else {
+                return not_found();
+            };
+            // ServiceStack v6 clients send JSON to /api; an unlabelled body is JSON here.
+            let bf = match BodyFormat::from_content_type(content_type) {
+                BodyFormat::None => BodyFormat::Json,
+                f => f,
+            };
+            (op, Vec::new(), None, bf)
+        }
         [fmt, kind, name]
             if (kind.eq_ignore_ascii_case("reply") || kind.eq_ignore_ascii_case("oneway"))
                 && Format::from_name(fmt).is_some() =>
         {
+            let name = match name.strip_suffix("[]") {
+                Some(n) if fmt.eq_ignore_ascii_case("json") => {
+                    batch = true;
+                    n
+                }
+                _ => name,
+            };
             let Some(op) = ops::by_name(name) else {
                 return not_found();
             };
@@ -123,12 +155,7 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
                 Some(Format::Xml) => BodyFormat::Xml,
                 _ => BodyFormat::Json,
             };
-            let bf = match BodyFormat::from_content_type(
-                parts
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok()),
-            ) {
+            let bf = match BodyFormat::from_content_type(content_type) {
                 BodyFormat::Form => BodyFormat::Form,
                 _ => bf,
             };
@@ -138,12 +165,7 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
             let (route_path, suffix) = strip_suffix(&path);
             match match_route(parts.method.as_str(), route_path) {
                 RouteMatch::Found(op, vars) => {
-                    let bf = BodyFormat::from_content_type(
-                        parts
-                            .headers
-                            .get(header::CONTENT_TYPE)
-                            .and_then(|v| v.to_str().ok()),
-                    );
+                    let bf = BodyFormat::from_content_type(content_type);
                     (op, vars, suffix, bf)
                 }
                 RouteMatch::WrongVerb | RouteMatch::None => return not_found(),
@@ -185,6 +207,13 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
     let Ok(bytes) = axum::body::to_bytes(body, state.body_limit).await else {
         return label(too_large(), op.name, "client_error");
     };
+    if batch && parts.method != Method::POST {
+        return not_found();
+    }
+    if batch {
+        let (resp, outcome) = batch::run_batch(&state, op, &ctx, &bytes, &parts.headers).await;
+        return label(resp, op.name, outcome);
+    }
     let mut dto = Obj::new(op.request);
     let mut errors = Vec::new();
     match body_format {
@@ -231,7 +260,8 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
     label(resp, op.name, answer.outcome)
 }
 
-async fn run(
+/// Runs one bound request of `op`.
+pub(crate) async fn run(
     state: &RestState,
     op: &'static OpDef,
     ctx: &RequestContext,

@@ -23,6 +23,7 @@ mod reset;
 mod rest;
 mod secrets;
 mod serve_process;
+mod servicestack;
 mod smtp;
 mod soap_errors;
 mod soap_flows;
