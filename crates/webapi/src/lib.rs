@@ -214,6 +214,12 @@ async fn invoke(
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.to_string()),
     };
     let core = &state.core;
+    // Under overload, refuse before the session lookup (as SOAP's ChangeOwnPassword does).
+    if op.name == "ChangeOwnPassword" {
+        if let Err(e) = core.check_hashing_room() {
+            return failure(map_error(&e, op.name), format, state.online, op.name);
+        }
+    }
     let principal = match auth::authenticate(core, ctx, headers, state.online, op.name).await {
         Ok(p) => p,
         Err(f) => return failure(f, format, state.online, op.name),

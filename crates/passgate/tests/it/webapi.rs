@@ -598,14 +598,20 @@ async fn routes_are_shared_with_servicestack_without_shadowing() -> TestResult {
         .await?
         .starts_with("<OperationDescription><Name>ChangeOwnPassword</Name>"));
 
-    // REST's: ServiceStack's /api/{Request} and everything else under /api.
+    // REST's: ServiceStack's /api/{Request} and everything else under /api. Each request
+    // is counted once under front_end="rest" and never under "webapi".
     for (method, path) in [
         ("POST", "/api/ChangePassword"),
         ("GET", "/api/Security"),
         ("POST", "/api"),
         ("POST", "/api/v1"),
         ("GET", "/api/v1/contact/2"),
+        ("POST", "/api/v1/Agent/User/ChangeOwnPassword"),
     ] {
+        let (rest_before, webapi_before) = (
+            requests_of(&s, "rest").await?,
+            requests_of(&s, "webapi").await?,
+        );
         let m = reqwest::Method::from_bytes(method.as_bytes())?;
         let r = s
             .http
@@ -614,24 +620,42 @@ async fn routes_are_shared_with_servicestack_without_shadowing() -> TestResult {
             .body("{}")
             .send()
             .await?;
-        assert!(
-            r.headers().get("www-authenticate").is_none(),
+        let text = r.text().await?;
+        assert!(!text.contains("\"ErrorSource\""), "{method} {path}: {text}");
+        assert_eq!(
+            requests_of(&s, "rest").await?,
+            rest_before + 1.0,
+            "{method} {path} reached REST"
+        );
+        assert_eq!(
+            requests_of(&s, "webapi").await?,
+            webapi_before,
             "{method} {path}"
         );
-        let text = r.text().await?;
-        assert!(
-            !text.contains("SoNotFoundException") && !text.contains("\"ErrorSource\""),
-            "{method} {path}: {text}"
-        );
     }
-    let metrics = s.http.get(s.url("/metrics")).send().await?.text().await?;
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l.starts_with("passgate_requests_total{front_end=\"rest\"")),
-        "{metrics}"
-    );
+    // And ours is counted as ours.
+    let webapi_before = requests_of(&s, "webapi").await?;
+    let _ = call(
+        &s,
+        "/api/v1/Agents/User/ChangeOwnPassword",
+        Auth::None,
+        "{}",
+        &[],
+    )
+    .await?;
+    assert_eq!(requests_of(&s, "webapi").await?, webapi_before + 1.0);
     Ok(())
+}
+
+/// Every request counted for `front_end` so far.
+async fn requests_of(s: &TestServer, front_end: &str) -> Result<f64, Box<dyn std::error::Error>> {
+    let text = s.http.get(s.url("/metrics")).send().await?.text().await?;
+    let prefix = format!("passgate_requests_total{{front_end=\"{front_end}\"");
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
 }
 
 #[tokio::test]
@@ -664,5 +688,65 @@ async fn base_path_is_configurable() -> TestResult {
         r.www_authenticate.is_none() && r.status != 200,
         "the default base is not served"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn no_webapi_password_or_ticket_reaches_the_logs() -> TestResult {
+    let s = TestServer::start().await?;
+    let old = "Sekrit-WebApi-Old-Passphrase-444";
+    let new = "Sekrit-WebApi-New-Passphrase-555";
+    let wrong = "Sekrit-WebApi-Wrong-Passphrase-666";
+    s.add_user("webapi-logcheck", old).await?;
+    let ticket = s.login("webapi-logcheck", old).await?.ok_or("login")?;
+    let _ = op(
+        &s,
+        "ChangeOwnPassword",
+        Auth::Basic("webapi-logcheck", wrong),
+        serde_json::json!({"OldPassword": old, "NewPassword": new}),
+    )
+    .await?;
+    let _ = op(
+        &s,
+        "ChangeOwnPassword",
+        Auth::Basic("nobody-webapi", wrong),
+        serde_json::json!({"OldPassword": old, "NewPassword": new}),
+    )
+    .await?;
+    let _ = op(
+        &s,
+        "ChangeOwnPassword",
+        Auth::Ticket(&ticket),
+        serde_json::json!({"OldPassword": wrong, "NewPassword": new}),
+    )
+    .await?;
+    let _ = call(
+        &s,
+        &format!("{AGENT}ChangeOwnPassword"),
+        Auth::Ticket(&ticket),
+        &format!("{{\"OldPassword\":\"{old}\",\"NewPassword\":"),
+        &[],
+    )
+    .await?;
+    let r = op(
+        &s,
+        "ChangeOwnPassword",
+        Auth::Ticket(&ticket),
+        serde_json::json!({"OldPassword": old, "NewPassword": new}),
+    )
+    .await?;
+    assert_eq!(r.body, "true");
+    let r = op(
+        &s,
+        "SetGeneratedPassword",
+        Auth::Basic("webapi-logcheck", new),
+        serde_json::json!({}),
+    )
+    .await?;
+    let generated: String = serde_json::from_str(&r.body)?;
+    let logs = captured_logs();
+    for secret in [old, new, wrong, ticket.as_str(), generated.as_str()] {
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
     Ok(())
 }
