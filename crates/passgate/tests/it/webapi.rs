@@ -128,9 +128,8 @@ async fn change_own_password_with_ticket_and_basic() -> TestResult {
         v["ErrorMessage"].as_str().is_some_and(|m| !m.is_empty()),
         "{v}"
     );
-    assert_eq!(
+    assert!(
         s.login("alice", NEWER).await?.is_some(),
-        true,
         "the password is unchanged"
     );
 
