@@ -749,3 +749,67 @@ async fn no_webapi_password_or_ticket_reaches_the_logs() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn send_change_password_email_sends_a_reset_link_to_the_first_allowed_page() -> TestResult {
+    let Some(py) = crate::smtp::python("WebAPI SendChangePasswordEMail test") else {
+        return Ok(());
+    };
+    let smtp = crate::smtp::SmtpSink::start(&py).await?;
+    let s = TestServer::start_with(|c| crate::reset::use_mail(c, smtp.port)).await?;
+    s.add_user("alice", OLD).await?;
+    let bob = s.add_user("bob", OLD).await?;
+
+    let r = op(
+        &s,
+        "GetSupportedChangePasswordTypes",
+        Auth::Basic("alice", OLD),
+        serde_json::json!({}),
+    )
+    .await?;
+    assert_eq!(r.body, r#"["Password","Email"]"#);
+    // Someone else's mail needs the admin role.
+    let r = op(
+        &s,
+        "SendChangePasswordEMail",
+        Auth::Basic("alice", OLD),
+        serde_json::json!({"AssociateId": bob.associate_id.get()}),
+    )
+    .await?;
+    assert_eq!(r.status, 403);
+    let r = op(
+        &s,
+        "SendChangePasswordEMail",
+        Auth::Basic("alice", OLD),
+        serde_json::json!({"associateId": 0}),
+    )
+    .await?;
+    assert_eq!(
+        r.json()?,
+        serde_json::json!({"Success": true, "Message": ""})
+    );
+
+    let mails = smtp.wait_for(1, std::time::Duration::from_secs(30)).await?;
+    assert_eq!(mails[0].rcpt_tos, vec!["alice@example.com".to_owned()]);
+    assert!(
+        mails[0]
+            .text()
+            .contains("https://portal.example/reset?token="),
+        "{}",
+        mails[0].text()
+    );
+    let token = mails[0].token().ok_or("no token in the mail")?;
+    let (status, v) = put_json(
+        &s,
+        "/logins/ChangePasswordWithToken",
+        serde_json::json!({"authToken": token, "newPassword": NEW}),
+    )
+    .await?;
+    assert_eq!(
+        (status, v["result"]["result"].as_str()),
+        (200, Some("Success")),
+        "{v}"
+    );
+    assert!(s.login("alice", NEW).await?.is_some());
+    Ok(())
+}
