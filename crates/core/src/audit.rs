@@ -14,6 +14,8 @@ pub enum FrontEnd {
     Web,
     /// Operator command line.
     Cli,
+    /// SuperOffice WebAPI REST (`/api/v1/Agents/...`).
+    WebApi,
 }
 
 impl FrontEnd {
@@ -24,6 +26,7 @@ impl FrontEnd {
             FrontEnd::Rest => "rest",
             FrontEnd::Web => "web",
             FrontEnd::Cli => "cli",
+            FrontEnd::WebApi => "webapi",
         }
     }
 }

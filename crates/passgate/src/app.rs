@@ -119,14 +119,22 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
         body_limit: BODY_LIMIT,
         online: settings.online,
     });
-    let rest = axum::routing::any(passgate_rest::dispatch).with_state(passgate_rest::RestState {
+    let rest = passgate_rest::RestState {
         core: Arc::clone(&core),
         secure_cookies: settings
             .public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://")),
         body_limit: BODY_LIMIT,
-    });
+    };
+    let webapi = passgate_webapi::WebApiState {
+        core: Arc::clone(&core),
+        base: settings.webapi_base.clone(),
+        public_url: settings.public_url.clone(),
+        body_limit: BODY_LIMIT,
+        online: settings.online,
+    };
+    let fallback = axum::routing::any(unclaimed).with_state(Unclaimed { webapi, rest });
     let ops = Ops {
         core,
         trusted_proxy_header: settings.trusted_proxy_header.clone(),
@@ -140,7 +148,7 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
             get(metrics_handler).with_state(Arc::clone(&metrics)),
         )
         .merge(soap)
-        .fallback_service(rest)
+        .fallback_service(fallback)
         .layer(middleware::from_fn_with_state(ops, client_info))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
@@ -165,6 +173,24 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
             (settings.refusal_pace, crate::pace::HeldRefusals::default()),
             pace_refusals,
         ))
+}
+
+/// The two front ends that share paths such as `/api`: the WebAPI claims what
+/// [`passgate_webapi::WebApiState::claims`] says, the REST dispatch gets everything else.
+#[derive(Clone)]
+struct Unclaimed {
+    webapi: passgate_webapi::WebApiState,
+    rest: passgate_rest::RestState,
+}
+
+/// Routes a request no fixed route matched: to the WebAPI when it claims the method and
+/// path, else to ServiceStack's dispatch (custom and predefined routes, `/api/{Request}`).
+async fn unclaimed(State(fronts): State<Unclaimed>, req: Request) -> Response {
+    if fronts.webapi.claims(req.method(), req.uri().path()) {
+        passgate_webapi::handle(fronts.webapi, req).await
+    } else {
+        passgate_rest::dispatch(State(fronts.rest), req).await
+    }
 }
 
 /// Holds an overload refusal (503 with `Retry-After`) until `pace` has passed since the

@@ -14,8 +14,10 @@ use passgate_core::CoreConfig;
 use serde::Deserialize;
 
 mod mail;
+mod webapi;
 
 pub use mail::{MAX_ALLOWED_URLS, MAX_MAIL_ATTEMPTS, MAX_RESETS_PER_HOUR, MAX_RESET_TTL_MINS};
+pub use webapi::MAX_WEBAPI_BASE;
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -99,6 +101,8 @@ struct FileConfig {
     mail: mail::MailFile,
     #[serde(default)]
     reset: mail::ResetFile,
+    #[serde(default)]
+    webapi: webapi::WebApiFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,6 +205,8 @@ pub struct Settings {
     pub connections: crate::conn::ConnLimits,
     /// The SMTP server and the outbox sender (None: mail is off).
     pub mail: Option<passgate_mail::MailSettings>,
+    /// Base path of the SuperOffice WebAPI front end (`webapi.base`, default `/api`).
+    pub webapi_base: String,
     /// Core settings.
     pub core: CoreConfig,
 }
@@ -563,10 +569,12 @@ impl Settings {
         };
         let request_timeout = Duration::from_secs(request_timeout_secs);
         let connections = connection_limits(&f.connections, request_timeout)?;
+        let webapi_base = webapi::webapi_base(&f.webapi)?;
         Ok(Settings {
             online,
             connections,
             mail: mail_settings,
+            webapi_base,
             listen,
             database_url,
             database,

@@ -71,6 +71,22 @@ impl Core {
         Ok((user, false))
     }
 
+    /// `CanChangePassword`: the user `target` names when `principal` may change its password
+    /// (oneself; anyone for an administrator with a full session), None when the caller may
+    /// not (non-admins learn nothing about other accounts). An unknown user named by an
+    /// administrator is `NotFound`.
+    pub async fn changeable_user(
+        &self,
+        principal: &Principal,
+        target: UserRef<'_>,
+    ) -> Result<Option<UserRecord>, CoreError> {
+        match self.resolve_target(principal, target).await {
+            Ok((user, _)) => Ok(Some(user)),
+            Err(CoreError::AccessDenied | CoreError::PasswordChangeRequired) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Refuses sessions of users who must change their password first.
     pub fn require_full_session(&self, principal: &Principal) -> Result<(), CoreError> {
         if principal.user.must_change_password {

@@ -5,6 +5,8 @@ use crate::domain::{Email, Password, SessionKind, SessionToken, Username};
 use crate::store::{UserLookup, UserRecord};
 use crate::{Core, CoreError, RequestContext, Timestamp};
 
+use super::Principal;
+
 /// A successful login.
 #[derive(Debug)]
 pub struct Login {
@@ -36,6 +38,60 @@ impl Core {
         password: Password,
         kind: SessionKind,
     ) -> Result<Login, CoreError> {
+        let user = self.verify_login(ctx, login, password).await?;
+        let Some((token, expires_at)) = self.issue_session(ctx, &user, kind).await? else {
+            // The password verified was replaced (or the account locked) while this login
+            // ran: it proves nothing now, so it fails like a wrong password would.
+            let event = self.event(
+                ctx,
+                AuditKind::LoginFailed,
+                Some(user.id),
+                Some(user.username.as_str()),
+                Some("credential_changed".into()),
+            );
+            self.audit_alone(event).await?;
+            self.failure_pause().await;
+            return Err(CoreError::InvalidCredentials);
+        };
+        Ok(Login {
+            user,
+            token,
+            expires_at,
+        })
+    }
+
+    /// Authenticates one call that carries a user name and password itself (HTTP Basic on
+    /// the WebAPI front end) without storing a session: the same throttle, hashing admission,
+    /// single Argon2id verification and audit as [`Core::authenticate`], and the same
+    /// `InvalidCredentials` for unknown users, wrong passwords and locked accounts. The
+    /// principal's `session_id` is fresh and matches no stored session, so a password change
+    /// made with it ends every stored session of the user; `authenticated_at` is now (the
+    /// password was just proved).
+    pub async fn authenticate_call(
+        &self,
+        ctx: &RequestContext,
+        login: &str,
+        password: Password,
+        kind: SessionKind,
+    ) -> Result<Principal, CoreError> {
+        let user = self.verify_login(ctx, login, password).await?;
+        Ok(Principal {
+            session_id: uuid::Uuid::new_v4(),
+            kind,
+            user,
+            authenticated_at: self.clock.now(),
+        })
+    }
+
+    /// The throttled, constant-cost password check behind both kinds of login: the user on
+    /// success (the hash upgraded when its parameters are outdated), `InvalidCredentials`
+    /// (audited, counted by the throttle) otherwise.
+    async fn verify_login(
+        &self,
+        ctx: &RequestContext,
+        login: &str,
+        password: Password,
+    ) -> Result<UserRecord, CoreError> {
         self.check_hashing_room()?;
         let user = self.find_login_user(login).await?;
         let subject = super::throttle::Subject {
@@ -118,25 +174,7 @@ impl Core {
                 event.log();
             }
         }
-        let Some((token, expires_at)) = self.issue_session(ctx, &user, kind).await? else {
-            // The password verified was replaced (or the account locked) while this login
-            // ran: it proves nothing now, so it fails like a wrong password would.
-            let event = self.event(
-                ctx,
-                AuditKind::LoginFailed,
-                Some(user.id),
-                Some(user.username.as_str()),
-                Some("credential_changed".into()),
-            );
-            self.audit_alone(event).await?;
-            self.failure_pause().await;
-            return Err(CoreError::InvalidCredentials);
-        };
-        Ok(Login {
-            user,
-            token,
-            expires_at,
-        })
+        Ok(user)
     }
 
     /// The user a login name refers to: by username first, else by an e-mail address that

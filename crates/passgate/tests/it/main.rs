@@ -28,3 +28,5 @@ mod smtp;
 mod soap_errors;
 mod soap_flows;
 mod throttle;
+mod webapi;
+mod webapi_client;
