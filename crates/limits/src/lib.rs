@@ -10,6 +10,7 @@
 //! beside the core. Each check is one forward pass with a constant amount of work per byte
 //! and no recursion, so it cannot itself be the problem it guards against.
 
+pub mod encoding;
 pub mod json;
 pub mod pairs;
 pub mod xml;

@@ -29,6 +29,7 @@ use axum::response::{IntoResponse, Response};
 use passgate_core::audit::FrontEnd;
 use passgate_core::metrics::{ClientInfo, OperationLabel};
 use passgate_core::{Core, RequestContext};
+use passgate_limits::encoding::{decode_body, DecodeError};
 use passgate_limits::Kind;
 
 use crate::bind::{apply_json, apply_pairs, apply_xml, parse_pairs, BodyFormat};
@@ -207,6 +208,25 @@ pub async fn dispatch(State(state): State<RestState>, req: Request) -> Response 
     }
     let Ok(bytes) = axum::body::to_bytes(body, state.body_limit).await else {
         return label(too_large(), op.name, "client_error");
+    };
+    let encoding = parts
+        .headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    let bytes = match decode_body(encoding, bytes.to_vec(), state.body_limit) {
+        Ok(b) => axum::body::Bytes::from(b),
+        Err(DecodeError::TooLarge(_)) => return label(too_large(), op.name, "client_error"),
+        Err(e) => {
+            let (status, code) = match e {
+                DecodeError::Unsupported(_) => {
+                    (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType")
+                }
+                _ => (StatusCode::BAD_REQUEST, "SerializationException"),
+            };
+            let st = response_status(code, &format!("The request is refused: {e}."), Vec::new());
+            let body = Obj::new(&ERROR_RESPONSE).with("ResponseStatus", Val::Obj(st));
+            return label(render(format, status, &body), op.name, "client_error");
+        }
     };
     if batch && parts.method != Method::POST {
         return not_found();

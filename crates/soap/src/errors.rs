@@ -80,6 +80,7 @@ pub fn map_error(err: &CoreError, operation: &str) -> SoapError {
         CoreError::InvalidInput(msg) => SoapError::Fault(Fault::client(msg.clone())),
         CoreError::Overloaded { retry_after } => SoapError::Fault(Fault {
             client: false,
+            subcode: crate::reply::Subcode::ServerTooBusy,
             message: "The server is busy. Retry shortly.".into(),
             status: Some(StatusCode::SERVICE_UNAVAILABLE),
             retry_after: Some(retry_after.as_secs().max(1)),

@@ -11,6 +11,7 @@ use axum::Router;
 use passgate_core::audit::FrontEnd;
 use passgate_core::metrics::{ClientInfo, OperationLabel};
 use passgate_core::{Core, RequestContext};
+use passgate_limits::encoding::{decode_body, DecodeError};
 
 use crate::envelope::{parse_envelope, EnvelopeError, SoapVersion};
 use crate::errors::{map_error, SoapError};
@@ -157,11 +158,15 @@ fn wsdl(
 }
 
 fn fault(version: SoapVersion, message: impl Into<String>, op: &'static str) -> Response {
-    label(
-        Reply::Fault(Fault::client(message)).into_response(version),
-        op,
-        "client_error",
-    )
+    answer_fault(version, Fault::client(message), op)
+}
+
+fn action_fault(version: SoapVersion, message: impl Into<String>, op: &'static str) -> Response {
+    answer_fault(version, Fault::action(message), op)
+}
+
+fn answer_fault(version: SoapVersion, f: Fault, op: &'static str) -> Response {
+    label(Reply::Fault(f).into_response(version), op, "client_error")
 }
 
 /// The action a request names: the `SOAPAction` header (1.1) or the `action` parameter of
@@ -210,6 +215,21 @@ async fn soap(
         Ok(b) => b,
         Err(_) => return fault(hinted, too_large, "unknown"),
     };
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    let bytes = match decode_body(encoding, bytes.to_vec(), state.body_limit) {
+        Ok(b) => b,
+        Err(e @ DecodeError::Unsupported(_)) => {
+            let f = Fault {
+                status: Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+                ..Fault::client(format!("The request is refused: {e}."))
+            };
+            return answer_fault(hinted, f, "unknown");
+        }
+        Err(DecodeError::TooLarge(_)) => return fault(hinted, too_large, "unknown"),
+        Err(e) => return fault(hinted, format!("The request is refused: {e}."), "unknown"),
+    };
     let env = match parse_envelope(&bytes) {
         Ok(e) => e,
         Err(
@@ -221,7 +241,7 @@ async fn soap(
     let version = env.version;
     let op = env.operation.as_str();
     if env.operation_ns != TNS {
-        return fault(
+        return action_fault(
             version,
             format!(
                 "Unknown operation {{{}}}{op}: operations must be in the namespace {TNS}.",
@@ -243,12 +263,12 @@ async fn soap(
                 service.contract()
             )
         };
-        return fault(version, msg, name);
+        return action_fault(version, msg, name);
     }
     if let Some(action) = requested_action(headers) {
         let expected = service.action(op);
         if action != expected {
-            return fault(
+            return action_fault(
                 version,
                 format!("The SOAP action '{action}' does not match the body's operation {op} (expected '{expected}')."),
                 name,

@@ -32,11 +32,45 @@ pub enum Reply {
     Fault(Fault),
 }
 
+/// The SOAP 1.2 `Subcode` of a fault, named as WCF names them, so clients that print the
+/// subcode (node-soap, WCF) show what went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subcode {
+    /// The request could not be read (malformed, over a limit, a bad value).
+    DeserializationFailed,
+    /// The body's operation or the action is unknown or does not match.
+    ActionNotSupported,
+    /// The request cannot be handled now (hashing wait over budget).
+    ServerTooBusy,
+    /// A failure inside the server.
+    InternalServiceFault,
+}
+
+/// WCF's dispatcher namespace, where its fault subcodes live.
+pub const NS_DISPATCHER: &str =
+    "http://schemas.microsoft.com/net/2005/12/windowscommunicationfoundation/dispatcher";
+/// WS-Addressing 1.0, home of `ActionNotSupported`.
+pub const NS_ADDRESSING: &str = "http://www.w3.org/2005/08/addressing";
+
+impl Subcode {
+    /// (namespace, local name).
+    pub fn qname(self) -> (&'static str, &'static str) {
+        match self {
+            Subcode::DeserializationFailed => (NS_DISPATCHER, "DeserializationFailed"),
+            Subcode::ActionNotSupported => (NS_ADDRESSING, "ActionNotSupported"),
+            Subcode::ServerTooBusy => (NS_DISPATCHER, "ServerTooBusy"),
+            Subcode::InternalServiceFault => (NS_DISPATCHER, "InternalServiceFault"),
+        }
+    }
+}
+
 /// A SOAP fault.
 #[derive(Debug)]
 pub struct Fault {
     /// True for a client (1.1 `Client` / 1.2 `Sender`) fault, false for a server fault.
     pub client: bool,
+    /// SOAP 1.2 `Subcode`.
+    pub subcode: Subcode,
     /// `faultstring` / `Reason/Text`.
     pub message: String,
     /// HTTP status (500 for 1.1 client faults and server faults, 400 for 1.2 `Sender`, 503
@@ -51,9 +85,18 @@ impl Fault {
     pub fn client(message: impl Into<String>) -> Self {
         Fault {
             client: true,
+            subcode: Subcode::DeserializationFailed,
             message: message.into(),
             status: None,
             retry_after: None,
+        }
+    }
+
+    /// A client fault about the operation or action.
+    pub fn action(message: impl Into<String>) -> Self {
+        Fault {
+            subcode: Subcode::ActionNotSupported,
+            ..Fault::client(message)
         }
     }
 
@@ -61,6 +104,7 @@ impl Fault {
     pub fn server(message: impl Into<String>) -> Self {
         Fault {
             client: false,
+            subcode: Subcode::InternalServiceFault,
             message: message.into(),
             status: None,
             retry_after: None,
@@ -151,8 +195,9 @@ impl Reply {
                     }
                     (SoapVersion::V12, client) => {
                         let code = if client { "s:Sender" } else { "s:Receiver" };
+                        let (ns, local) = f.subcode.qname();
                         out.push_str(&format!(
-                            r#"<s:Code><s:Value>{code}</s:Value></s:Code><s:Reason><s:Text xml:lang="en-US">{msg}</s:Text></s:Reason>"#
+                            r#"<s:Code><s:Value>{code}</s:Value><s:Subcode><s:Value xmlns:a="{ns}">a:{local}</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{msg}</s:Text></s:Reason>"#
                         ));
                     }
                 }

@@ -209,6 +209,28 @@ async fn invoke(
     let Ok(bytes) = axum::body::to_bytes(body, state.body_limit).await else {
         return refuse(StatusCode::PAYLOAD_TOO_LARGE, &too_large);
     };
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    let bytes =
+        match passgate_limits::encoding::decode_body(encoding, bytes.to_vec(), state.body_limit) {
+            Ok(b) => b,
+            Err(e @ passgate_limits::encoding::DecodeError::Unsupported(_)) => {
+                return refuse(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    &format!("The request is refused: {e}."),
+                )
+            }
+            Err(passgate_limits::encoding::DecodeError::TooLarge(_)) => {
+                return refuse(StatusCode::PAYLOAD_TOO_LARGE, &too_large)
+            }
+            Err(e) => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    &format!("The request is refused: {e}."),
+                )
+            }
+        };
     let fields = match body::parse(&bytes) {
         Ok(f) => f,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.to_string()),

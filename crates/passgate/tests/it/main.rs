@@ -12,6 +12,7 @@ mod connections;
 mod crash;
 mod db_copy;
 mod docs_examples;
+mod encoding;
 mod hash_jobs;
 mod http;
 mod interop;
