@@ -55,7 +55,7 @@ async fn gzip_bodies_work_and_bombs_and_unknown_codings_are_refused() -> TestRes
     let (st, body) = post(&s, PRINCIPAL, soap12, "br", env.clone().into_bytes()).await?;
     assert_eq!(st, 415, "{body}");
     assert!(
-        body.contains("Content-Encoding \"br\" is not supported"),
+        body.contains("Content-Encoding &quot;br&quot; is not supported"),
         "{body}"
     );
     let (st, body) = post(&s, PRINCIPAL, soap12, "gzip", b"not gzip at all".to_vec()).await?;
