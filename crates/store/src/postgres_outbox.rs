@@ -136,7 +136,10 @@ pub(crate) async fn claim(
     .fetch_all(pool)
     .await
     .map_err(db_error)?;
-    rows.iter().map(record).collect()
+    let mut out: Vec<OutboxRecord> = rows.iter().map(record).collect::<Result<_, _>>()?;
+    // RETURNING gives rows in no particular order: oldest due first, as claimed.
+    out.sort_by_key(|r| (r.next_attempt_at, r.mail.created_at));
+    Ok(out)
 }
 
 /// Records a delivery result and releases the claim.

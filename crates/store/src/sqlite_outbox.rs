@@ -125,8 +125,12 @@ pub(crate) fn claim(
     let rows = st
         .query_map(params![now.0, lease_until.0, limit], read_row)
         .map_err(storage)?;
-    rows.map(|r| r.map_err(storage).and_then(|r| r.into_record()))
-        .collect()
+    let mut out: Vec<OutboxRecord> = rows
+        .map(|r| r.map_err(storage).and_then(|r| r.into_record()))
+        .collect::<Result<_, _>>()?;
+    // RETURNING gives rows in no particular order: oldest due first, as claimed.
+    out.sort_by_key(|r| (r.next_attempt_at, r.mail.created_at));
+    Ok(out)
 }
 
 /// Records a delivery result and releases the claim.
