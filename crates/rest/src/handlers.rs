@@ -88,29 +88,52 @@ pub async fn change_password(
     };
     let old = Password::new(dto.str("password"));
     let new = Password::new(dto.str("newPassword"));
+    let result = state
+        .core
+        .change_password(ctx, &principal, target, old, new)
+        .await
+        .map(|outcome| match outcome {
+            ChangeOutcome::Changed => PasswordOutcome::Success("Password changed."),
+            ChangeOutcome::WrongPassword => {
+                PasswordOutcome::Fail("The current password is incorrect.")
+            }
+        });
+    password_answer(&CHANGE_PASSWORD_RESPONSE, "ChangePassword", result)
+}
+
+/// The business outcome of an operation that sets a password.
+pub(crate) enum PasswordOutcome {
+    /// `Success` with this message.
+    Success(&'static str),
+    /// `Fail` with this message (wrong current password, bad reset link).
+    Fail(&'static str),
+}
+
+/// The one mapping of a password-setting operation's result (`ChangePassword`,
+/// `ChangePasswordWithToken`): business outcomes and policy refusals are HTTP 200 with an
+/// `ExecuteResult`, a failure inside the operation is an `Error` result with a correlation
+/// id, anything else the error table's answer in the response type `ty`.
+pub(crate) fn password_answer(
+    ty: &'static crate::dto::TypeDef,
+    op: &str,
+    result: Result<PasswordOutcome, CoreError>,
+) -> Answer {
     let response = |result, status: Option<Obj>| {
-        let mut o = Obj::new(&CHANGE_PASSWORD_RESPONSE).with("Result", Val::Obj(result));
+        let mut o = Obj::new(ty).with("Result", Val::Obj(result));
         if let Some(st) = status {
             o.set("ResponseStatus", Val::Obj(st));
         }
         o
     };
-    match state
-        .core
-        .change_password(ctx, &principal, target, old, new)
-        .await
-    {
-        Ok(ChangeOutcome::Changed) => Answer::new(
+    match result {
+        Ok(PasswordOutcome::Success(msg)) => Answer::new(
             StatusCode::OK,
-            response(execute_result("Success", false, "Password changed."), None),
+            response(execute_result("Success", false, msg), None),
             "ok",
         ),
-        Ok(ChangeOutcome::WrongPassword) => Answer::new(
+        Ok(PasswordOutcome::Fail(msg)) => Answer::new(
             StatusCode::OK,
-            response(
-                execute_result("Fail", false, "The current password is incorrect."),
-                None,
-            ),
+            response(execute_result("Fail", false, msg), None),
             "false",
         ),
         Err(CoreError::PolicyViolation(failures)) => {
@@ -123,13 +146,13 @@ pub async fn change_password(
             )
         }
         Err(e @ (CoreError::Storage(_) | CoreError::Internal(_))) => {
-            let id = correlation(&e, "ChangePassword");
+            let id = correlation(&e, op);
             let msg = format!("An internal error occurred (correlation id {id}).");
             let result = execute_result("Error", true, "The password could not be changed.")
                 .with("Exception", s(msg));
             Answer::new(StatusCode::OK, response(result, None), "server_error")
         }
-        Err(e) => error_answer(&e, &CHANGE_PASSWORD_RESPONSE, "ChangePassword"),
+        Err(e) => error_answer(&e, ty, op),
     }
 }
 

@@ -8,8 +8,7 @@ use passgate_core::{CoreError, RequestContext};
 use crate::dto::{
     CHANGE_PASSWORD_WITH_TOKEN_RESPONSE, EXECUTE_RESULT_STRING, FORGOT_PASSWORD_RESPONSE,
 };
-use crate::errors::{correlation, policy_status};
-use crate::handlers::{error_answer, execute_result, Answer};
+use crate::handlers::{error_answer, password_answer, Answer, PasswordOutcome};
 use crate::value::{s, Obj, Val};
 use crate::RestState;
 
@@ -57,54 +56,14 @@ pub async fn change_password_with_token(
         }
     };
     let new = Password::new(dto.str("newPassword"));
-    let response = |result, status: Option<Obj>| {
-        let mut o = Obj::new(ty).with("Result", Val::Obj(result));
-        if let Some(st) = status {
-            o.set("ResponseStatus", Val::Obj(st));
-        }
-        o
+    let result = match state.core.reset_password(ctx, &token, new).await {
+        Ok(()) => Ok(PasswordOutcome::Success(
+            "Password changed. Sign in with the new password.",
+        )),
+        Err(CoreError::ResetLinkInvalid) => Ok(PasswordOutcome::Fail(
+            "The reset link is invalid, used or expired. Request a new one.",
+        )),
+        Err(e) => Err(e),
     };
-    match state.core.reset_password(ctx, &token, new).await {
-        Ok(()) => Answer::new(
-            StatusCode::OK,
-            response(
-                execute_result(
-                    "Success",
-                    false,
-                    "Password changed. Sign in with the new password.",
-                ),
-                None,
-            ),
-            "ok",
-        ),
-        Err(CoreError::ResetLinkInvalid) => Answer::new(
-            StatusCode::OK,
-            response(
-                execute_result(
-                    "Fail",
-                    false,
-                    "The reset link is invalid, used or expired. Request a new one.",
-                ),
-                None,
-            ),
-            "false",
-        ),
-        Err(CoreError::PolicyViolation(failures)) => {
-            let st = policy_status(&failures);
-            let msg = st.str("Message");
-            Answer::new(
-                StatusCode::OK,
-                response(execute_result("Fail", false, &msg), Some(st)),
-                "policy",
-            )
-        }
-        Err(e @ (CoreError::Storage(_) | CoreError::Internal(_))) => {
-            let id = correlation(&e, OP);
-            let msg = format!("An internal error occurred (correlation id {id}).");
-            let result = execute_result("Error", true, "The password could not be changed.")
-                .with("Exception", s(msg));
-            Answer::new(StatusCode::OK, response(result, None), "server_error")
-        }
-        Err(e) => error_answer(&e, ty, OP),
-    }
+    password_answer(ty, OP, result)
 }

@@ -465,3 +465,22 @@ pub fn all_texts(xml: &str, name: &str) -> Vec<String> {
     }
     out
 }
+
+/// The Python from `PASSGATE_TEST_PYTHON` (`.ci/run` makes one with zeep, aiosmtpd and
+/// schemathesis); None with a notice when it is unset on a laptop. Under `CI=true` a missing
+/// interpreter fails the test: CI never skips it silently.
+pub fn test_python(test: &str, needs: &str) -> Option<String> {
+    let python = std::env::var("PASSGATE_TEST_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty());
+    if python.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI=true but PASSGATE_TEST_PYTHON is not set: the {test} cannot be skipped in CI"
+        );
+        eprintln!(
+            "SKIPPED {test}: set PASSGATE_TEST_PYTHON to a Python with {needs} (bash .ci/run does)"
+        );
+    }
+    python
+}

@@ -6,22 +6,9 @@
 
 use crate::harness::*;
 
-/// The Python with zeep from `PASSGATE_TEST_PYTHON`; None (with a notice) when unset on a
-/// laptop. Under `CI=true` a missing interpreter fails the test: CI never skips interop.
+/// The Python with zeep from `PASSGATE_TEST_PYTHON` (see [`test_python`]).
 fn python_with_zeep(test: &str) -> Option<String> {
-    let python = std::env::var("PASSGATE_TEST_PYTHON")
-        .ok()
-        .filter(|p| !p.is_empty());
-    if python.is_none() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI=true but PASSGATE_TEST_PYTHON is not set: the {test} cannot be skipped in CI"
-        );
-        eprintln!(
-            "SKIPPED {test}: set PASSGATE_TEST_PYTHON to a Python with zeep (bash .ci/run does)"
-        );
-    }
-    python
+    test_python(test, "zeep")
 }
 
 #[tokio::test]

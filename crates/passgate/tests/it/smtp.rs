@@ -63,19 +63,7 @@ impl Delivered {
 
 /// The Python with aiosmtpd; None (with a notice) when unset outside CI.
 pub fn python(test: &str) -> Option<String> {
-    let python = std::env::var("PASSGATE_TEST_PYTHON")
-        .ok()
-        .filter(|p| !p.is_empty());
-    if python.is_none() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI=true but PASSGATE_TEST_PYTHON is not set: the {test} cannot be skipped in CI"
-        );
-        eprintln!(
-            "SKIPPED {test}: set PASSGATE_TEST_PYTHON to a Python with aiosmtpd (bash .ci/run does)"
-        );
-    }
-    python
+    crate::harness::test_python(test, "aiosmtpd")
 }
 
 impl SmtpSink {
