@@ -6,6 +6,7 @@ mod app_tokens;
 mod authenticate;
 mod change_password;
 mod notify;
+mod own_sessions;
 mod password_rules;
 mod reset;
 mod sessions;
@@ -28,6 +29,7 @@ pub use admin_passwords::{UserRef, RECENT_LOGIN};
 pub use app_tokens::AppTokenIssued;
 pub use authenticate::Login;
 pub use change_password::ChangeOutcome;
+pub use own_sessions::{PasswordFeedback, MAX_LISTED_SESSIONS};
 pub use sessions::Principal;
 pub use users::NewUserInput;
 
