@@ -403,3 +403,119 @@ pub static AUTHENTICATE_RESPONSE: TypeDef = TypeDef {
         },
     ],
 };
+
+/// Net3 `ForgotPassword` request (no session: the person has forgotten the password).
+pub static FORGOT_PASSWORD: TypeDef = TypeDef {
+    name: "ForgotPassword",
+    display: "ForgotPassword",
+    ns: NS_SERVICES,
+    base: None,
+    ordered: false,
+    fields: &[
+        FieldDef {
+            name: "changePwdUrl",
+            ty: Ty::String,
+            description: "Page the reset link opens; must start with an allowed prefix (reset.allowed_urls). The token is appended as ?token= or replaces {token}",
+        },
+        FieldDef {
+            name: "email",
+            ty: Ty::String,
+            description: "E-mail address of the account",
+        },
+    ],
+};
+
+/// `ExecuteResult<string>`.
+pub static EXECUTE_RESULT_STRING: TypeDef = TypeDef {
+    name: "ExecuteResultOfstring",
+    display: "ExecuteResult<String>",
+    ns: NS_COMMON,
+    base: None,
+    ordered: false,
+    fields: &[
+        FieldDef {
+            name: "HasError",
+            ty: Ty::Bool,
+            description: "True when the operation failed unexpectedly",
+        },
+        FieldDef {
+            name: "Message",
+            ty: Ty::String,
+            description: "What happened",
+        },
+        FieldDef {
+            name: "Result",
+            ty: Ty::String,
+            description: "Unused (always omitted)",
+        },
+        FieldDef {
+            name: "Exception",
+            ty: Ty::Exception,
+            description: "Error message with a correlation id (never a stack trace)",
+        },
+    ],
+};
+
+/// Net3 `ForgotPasswordResponse`.
+pub static FORGOT_PASSWORD_RESPONSE: TypeDef = TypeDef {
+    name: "ForgotPasswordResponse",
+    display: "ForgotPasswordResponse",
+    ns: NS_SERVICES,
+    base: None,
+    ordered: false,
+    fields: &[
+        FieldDef {
+            name: "Result",
+            ty: Ty::Obj(&EXECUTE_RESULT_STRING),
+            description: "",
+        },
+        FieldDef {
+            name: "ResponseStatus",
+            ty: Ty::Obj(&RESPONSE_STATUS),
+            description: "",
+        },
+    ],
+};
+
+/// Net3 `ChangePasswordWithToken` request.
+pub static CHANGE_PASSWORD_WITH_TOKEN: TypeDef = TypeDef {
+    name: "ChangePasswordWithToken",
+    display: "ChangePasswordWithToken",
+    ns: NS_SERVICES,
+    base: None,
+    ordered: false,
+    fields: &[
+        FieldDef {
+            name: "authToken",
+            ty: Ty::Guid,
+            description: "The token from the reset link",
+        },
+        FieldDef {
+            name: "newPassword",
+            ty: Ty::String,
+            description: "New password",
+        },
+    ],
+};
+
+/// `ChangePasswordWithTokenResponse`: the Net3 page names no response type; passgate answers
+/// in the shape of `ChangePasswordResponse` (see docs/rest.md).
+pub static CHANGE_PASSWORD_WITH_TOKEN_RESPONSE: TypeDef = TypeDef {
+    name: "ChangePasswordWithTokenResponse",
+    display: "ChangePasswordWithTokenResponse",
+    ns: NS_SERVICES,
+    base: None,
+    ordered: false,
+    fields: &[
+        FieldDef {
+            name: "Result",
+            ty: Ty::Obj(&EXECUTE_RESULT),
+            description: "",
+        },
+        FieldDef {
+            name: "ResponseStatus",
+            ty: Ty::Obj(&RESPONSE_STATUS),
+            description: "",
+        },
+    ],
+};

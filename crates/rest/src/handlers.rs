@@ -27,7 +27,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn new(status: StatusCode, body: Obj, outcome: &'static str) -> Self {
+    pub(crate) fn new(status: StatusCode, body: Obj, outcome: &'static str) -> Self {
         Answer {
             status,
             body,
@@ -42,7 +42,7 @@ fn wrap_status(ty: &'static crate::dto::TypeDef, status: Obj) -> Obj {
 }
 
 /// A core error as an answer whose DTO is `ty` (with only `ResponseStatus` set).
-fn error_answer(err: &CoreError, ty: &'static crate::dto::TypeDef, op: &str) -> Answer {
+pub(crate) fn error_answer(err: &CoreError, ty: &'static crate::dto::TypeDef, op: &str) -> Answer {
     let m = map_error(err, op);
     let mut a = Answer::new(m.status, wrap_status(ty, m.response_status), m.outcome);
     if let Some(secs) = m.retry_after {
@@ -58,7 +58,7 @@ fn error_answer(err: &CoreError, ty: &'static crate::dto::TypeDef, op: &str) -> 
     a
 }
 
-fn execute_result(result: &'static str, has_error: bool, message: &str) -> Obj {
+pub(crate) fn execute_result(result: &'static str, has_error: bool, message: &str) -> Obj {
     Obj::new(&EXECUTE_RESULT)
         .with("HasError", Val::Bool(has_error))
         .with("Message", s(message))

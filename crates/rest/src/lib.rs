@@ -1,6 +1,7 @@
 //! passgate-rest: the Net3 customer-portal API with ServiceStack's conventions.
 //!
-//! `POST /security/credentials`, `PUT /logins/ChangePassword`, `/auth/credentials`,
+//! `POST /security/credentials`, `PUT /logins/ChangePassword`, `PUT /logins/ForgotPassword`,
+//! `PUT /logins/ChangePasswordWithToken`, `/auth/credentials`,
 //! `/auth/logout`, the predefined `/json/reply/{Op}` and `/xml/reply/{Op}` routes, format
 //! negotiation, request binding, and DataContractSerializer-style XML. Every credential
 //! decision is the core's; errors map to HTTP + `ResponseStatus` in [`errors`].
@@ -13,6 +14,7 @@ pub mod json;
 pub mod metadata;
 pub mod negotiate;
 pub mod ops;
+mod reset;
 pub mod session;
 pub mod value;
 pub mod xml;
@@ -239,6 +241,8 @@ async fn run(
     match op.name {
         "ChangePassword" => handlers::change_password(state, ctx, dto, headers).await,
         "Security" => handlers::security(state, ctx, dto).await,
+        "ForgotPassword" => reset::forgot_password(state, ctx, dto).await,
+        "ChangePasswordWithToken" => reset::change_password_with_token(state, ctx, dto).await,
         _ => handlers::authenticate(state, ctx, dto, headers).await,
     }
 }

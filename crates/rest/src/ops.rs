@@ -3,7 +3,8 @@
 
 use crate::dto::{
     TypeDef, AUTHENTICATE, AUTHENTICATE_RESPONSE, CHANGE_PASSWORD, CHANGE_PASSWORD_RESPONSE,
-    SECURITY, SECURITY_RESPONSE,
+    CHANGE_PASSWORD_WITH_TOKEN, CHANGE_PASSWORD_WITH_TOKEN_RESPONSE, FORGOT_PASSWORD,
+    FORGOT_PASSWORD_RESPONSE, SECURITY, SECURITY_RESPONSE,
 };
 
 /// One operation.
@@ -48,6 +49,22 @@ pub static OPS: &[OpDef] = &[
         routes: &[(&["GET", "POST"], "/auth"), (&["GET", "POST"], "/auth/{provider}")],
         requires_auth: false,
         summary: "ServiceStack authentication: /auth/credentials logs in and sets ss-id/ss-pid/ss-opt cookies; /auth/logout ends the session.",
+    },
+    OpDef {
+        name: "ForgotPassword",
+        request: &FORGOT_PASSWORD,
+        response: &FORGOT_PASSWORD_RESPONSE,
+        routes: &[(&["PUT"], "/logins/ForgotPassword")],
+        requires_auth: false,
+        summary: "Send a single-use link to set a new password; the same answer whether or not the address has an account.",
+    },
+    OpDef {
+        name: "ChangePasswordWithToken",
+        request: &CHANGE_PASSWORD_WITH_TOKEN,
+        response: &CHANGE_PASSWORD_WITH_TOKEN_RESPONSE,
+        routes: &[(&["PUT"], "/logins/ChangePasswordWithToken")],
+        requires_auth: false,
+        summary: "Set a new password with the token of a reset link; ends every session of the user.",
     },
 ];
 

@@ -135,6 +135,8 @@ pub struct TestServer {
     /// Which backend the database is.
     pub backend: Backend,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The outbox sender, when the settings configure mail.
+    _mail: Option<passgate::app::MailTask>,
     _dir: tempfile::TempDir,
     /// The PostgreSQL database, dropped after the server stopped (fields drop after `drop`).
     _pg: Option<TestDatabase>,
@@ -186,6 +188,7 @@ impl TestServer {
         tweak(&mut settings);
         let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
         let core = passgate::app::build_core(&settings, clock.clone()).await?;
+        let mail = passgate::app::MailTask::start(&core, &settings, clock.clone())?;
         let listener = tokio::net::TcpListener::bind(settings.listen).await?;
         let addr = listener.local_addr()?;
         let router = passgate::app::router(Arc::clone(&core), &settings);
@@ -208,6 +211,7 @@ impl TestServer {
             db_url: url,
             backend,
             shutdown: Some(tx),
+            _mail: mail,
             _dir: dir,
             _pg: pg,
         })
