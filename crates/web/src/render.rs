@@ -88,3 +88,20 @@ pub(crate) fn see_other(location: &str) -> Response {
     }
     res
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles() {
+        let config = WebConfig {
+            system_name: "Acme".into(),
+            secure: false,
+            reset_url: None,
+            logo: None,
+        };
+        let pages = Pages::new(&config);
+        assert!(pages.is_ok(), "{:?}", pages.err());
+    }
+}

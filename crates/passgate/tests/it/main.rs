@@ -26,3 +26,5 @@ mod smtp;
 mod soap_errors;
 mod soap_flows;
 mod throttle;
+mod web;
+mod web_browser;
