@@ -207,6 +207,27 @@ pub enum RevokeScope {
     User(UserId),
 }
 
+/// A live session of one user with what was stored about its client (for the user's own
+/// "my sessions" page).
+#[derive(Debug, Clone)]
+pub struct UserSession {
+    /// The session.
+    pub session: SessionRecord,
+    /// Client address at creation.
+    pub client_addr: Option<String>,
+    /// Client user agent at creation (truncated by the server to 200 characters).
+    pub user_agent: Option<String>,
+}
+
+/// Which of a user's own sessions to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnSessions {
+    /// This one, if it belongs to the user.
+    One(uuid::Uuid),
+    /// Every live one except this one ("sign out everywhere else").
+    AllBut(uuid::Uuid),
+}
+
 /// Persistent state of passgate. Implementations: SQLite (embedded default) and PostgreSQL
 /// (several nodes on one database); both pass one conformance suite.
 #[async_trait]
@@ -409,4 +430,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many outbox rows are in each state (for `/metrics`).
     async fn mail_counts(&self) -> Result<Vec<(MailState, u64)>, CoreError>;
+
+    // The self-service pages.
+
+    /// The live sessions of `user` at `now`, newest first, at most `limit`.
+    async fn user_sessions(
+        &self,
+        user: UserId,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<UserSession>, CoreError>;
+
+    /// Revokes live sessions of `user` chosen by `which` (never another user's) with one
+    /// audit row, in one transaction; returns how many were live (no audit row when none).
+    async fn revoke_own_sessions(
+        &self,
+        user: UserId,
+        which: OwnSessions,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<u64, CoreError>;
 }

@@ -135,6 +135,7 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
         online: settings.online,
     };
     let fallback = axum::routing::any(unclaimed).with_state(Unclaimed { webapi, rest });
+    let web = web_pages(&core, settings);
     let ops = Ops {
         core,
         trusted_proxy_header: settings.trusted_proxy_header.clone(),
@@ -148,6 +149,7 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
             get(metrics_handler).with_state(Arc::clone(&metrics)),
         )
         .merge(soap)
+        .merge(web)
         .fallback_service(fallback)
         .layer(middleware::from_fn_with_state(ops, client_info))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -190,6 +192,36 @@ async fn unclaimed(State(fronts): State<Unclaimed>, req: Request) -> Response {
         passgate_webapi::handle(fronts.webapi, req).await
     } else {
         passgate_rest::dispatch(State(fronts.rest), req).await
+    }
+}
+
+/// The self-service pages (`/account/`, `/.well-known/change-password`), or no routes when
+/// `web.enabled` is false.
+fn web_pages(core: &Arc<Core>, settings: &Settings) -> Router {
+    if !settings.web.enabled {
+        return Router::new();
+    }
+    let logo = settings.web.logo_file.as_deref().and_then(|path| {
+        crate::config::read_logo(path)
+            .map_err(|e| tracing::error!(error = %e, "logo unreadable; the built-in one is shown"))
+            .ok()
+    });
+    let config = passgate_web::WebConfig {
+        system_name: settings.system_name.clone(),
+        secure: settings
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
+        reset_url: crate::config::reset_page_url(settings.public_url.as_deref(), settings.listen),
+        logo,
+    };
+    match passgate_web::router(Arc::clone(core), config) {
+        Ok(r) => r,
+        Err(e) => {
+            // Templates are compiled into the binary and tested; this is a build defect.
+            tracing::error!(error = %e, "the self-service pages are off");
+            Router::new()
+        }
     }
 }
 

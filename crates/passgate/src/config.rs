@@ -14,9 +14,11 @@ use passgate_core::CoreConfig;
 use serde::Deserialize;
 
 mod mail;
+mod web;
 mod webapi;
 
 pub use mail::{MAX_ALLOWED_URLS, MAX_MAIL_ATTEMPTS, MAX_RESETS_PER_HOUR, MAX_RESET_TTL_MINS};
+pub use web::{read_logo, reset_page_url, WebSettings, MAX_LOGO_BYTES};
 pub use webapi::MAX_WEBAPI_BASE;
 
 /// Default listen address.
@@ -103,6 +105,7 @@ struct FileConfig {
     reset: mail::ResetFile,
     #[serde(default)]
     webapi: webapi::WebApiFile,
+    web: web::WebFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -207,6 +210,8 @@ pub struct Settings {
     pub mail: Option<passgate_mail::MailSettings>,
     /// Base path of the SuperOffice WebAPI front end (`webapi.base`, default `/api`).
     pub webapi_base: String,
+    /// The self-service pages under `/account/`.
+    pub web: WebSettings,
     /// Core settings.
     pub core: CoreConfig,
 }
@@ -361,10 +366,15 @@ impl Settings {
             }
             None => None,
         };
-        Self::from_text(
+        let settings = Self::from_text(
             read.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
             overrides,
-        )
+        )?;
+        if let Some(logo) = &settings.web.logo_file {
+            // Checked now so that a bad logo stops the start, not a page view.
+            read_logo(logo)?;
+        }
+        Ok(settings)
     }
 
     /// Builds the settings from a config file's text, given as `(name for errors, TOML)`, or
@@ -517,7 +527,14 @@ impl Settings {
                     .into(),
             });
         }
-        let reset = mail::reset_config(&f.reset, None)?;
+        let web = web::web_settings(&f.web)?;
+        let public_url = env("PASSGATE_PUBLIC_URL").or(f.public_url);
+        // The pages' own reset page is always an allowed base for reset links.
+        let own_reset_page = web
+            .enabled
+            .then(|| web::reset_page_url(public_url.as_deref(), listen))
+            .flatten();
+        let reset = mail::reset_config(&f.reset, own_reset_page)?;
         let (mail_settings, mail_policy) = mail::mail_settings(&f.mail, reset.token_ttl)?;
         let core = CoreConfig {
             reset,
@@ -578,7 +595,8 @@ impl Settings {
             listen,
             database_url,
             database,
-            public_url: env("PASSGATE_PUBLIC_URL").or(f.public_url),
+            public_url,
+            web,
             system_name,
             request_timeout,
             trusted_proxy_header: env("PASSGATE_TRUSTED_PROXY_HEADER")

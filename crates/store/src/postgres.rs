@@ -19,6 +19,7 @@ use passgate_core::store::{
     AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing,
     SessionRecord, Store, ThrottleRow, ThrottleUpdate, UserChange, UserLookup, UserRecord,
 };
+use passgate_core::store::{OwnSessions, UserSession};
 use passgate_core::{CoreError, Timestamp};
 use sqlx::postgres::PgArguments;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -822,5 +823,69 @@ impl Store for PgStore {
 
     async fn mail_counts(&self) -> Result<Vec<(MailState, u64)>, CoreError> {
         postgres_outbox::counts(&self.pool).await
+    }
+
+    async fn user_sessions(
+        &self,
+        user: UserId,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<UserSession>, CoreError> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at, \
+                    client_addr, user_agent \
+             FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+             ORDER BY created_at DESC LIMIT $3",
+        )
+        .bind(user.to_string())
+        .bind(now.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok(UserSession {
+                    session: pg_rows::session(r)?,
+                    client_addr: column(r, "client_addr")?,
+                    user_agent: column(r, "user_agent")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_own_sessions(
+        &self,
+        user: UserId,
+        which: OwnSessions,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<u64, CoreError> {
+        let (sql, id) = match which {
+            OwnSessions::One(id) => (
+                "UPDATE sessions SET revoked_at = $1 \
+                 WHERE user_id = $2 AND id = $3 AND revoked_at IS NULL",
+                id,
+            ),
+            OwnSessions::AllBut(id) => (
+                "UPDATE sessions SET revoked_at = $1 \
+                 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL",
+                id,
+            ),
+        };
+        let mut tx = self.begin().await?;
+        let n = sqlx::query(sql)
+            .bind(at.0)
+            .bind(user.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        if n > 0 {
+            Self::insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(n)
     }
 }

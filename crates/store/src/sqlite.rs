@@ -15,6 +15,7 @@ use passgate_core::store::{
     AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing,
     SessionRecord, Store, ThrottleRow, ThrottleUpdate, UserChange, UserLookup, UserRecord,
 };
+use passgate_core::store::{OwnSessions, UserSession};
 use passgate_core::{CoreError, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 use sqlx::sqlite::{
@@ -794,6 +795,70 @@ impl Store for SqliteStore {
     async fn mail_counts(&self) -> Result<Vec<(MailState, u64)>, CoreError> {
         self.writer
             .run(move |conn| Ok(sqlite_outbox::counts(conn)?))
+            .await
+    }
+
+    async fn user_sessions(
+        &self,
+        user: UserId,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<UserSession>, CoreError> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at, \
+                    client_addr, user_agent \
+             FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? \
+             ORDER BY created_at DESC LIMIT ?",
+        )
+        .bind(user.to_string())
+        .bind(now.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok(UserSession {
+                    session: sqlite_rows::session(r)?,
+                    client_addr: column(r, "client_addr")?,
+                    user_agent: column(r, "user_agent")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_own_sessions(
+        &self,
+        user: UserId,
+        which: OwnSessions,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<u64, CoreError> {
+        let audit = audit.clone();
+        self.writer
+            .transaction(move |tx| {
+                let (sql, id) = match which {
+                    OwnSessions::One(id) => (
+                        "UPDATE sessions SET revoked_at = ?1 \
+                         WHERE user_id = ?2 AND id = ?3 AND revoked_at IS NULL",
+                        id,
+                    ),
+                    OwnSessions::AllBut(id) => (
+                        "UPDATE sessions SET revoked_at = ?1 \
+                         WHERE user_id = ?2 AND id <> ?3 AND revoked_at IS NULL",
+                        id,
+                    ),
+                };
+                let n = tx.prepare_cached(sql)?.execute(params![
+                    at.0,
+                    user.to_string(),
+                    id.to_string()
+                ])?;
+                if n > 0 {
+                    Self::insert_audit(tx, &audit)?;
+                }
+                Ok(Outcome::Commit(n as u64))
+            })
             .await
     }
 }

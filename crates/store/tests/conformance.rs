@@ -12,6 +12,7 @@ use passgate_core::domain::{Email, FullName, Role, SessionKind, TokenHash, UserI
 use passgate_core::outbox::{
     MailKind, MailParams, MailResult, MailState, NewResetToken, OutboxMail,
 };
+use passgate_core::store::OwnSessions;
 use passgate_core::store::{
     AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, Store,
     ThrottleRow, UserChange, UserLookup, UserRecord,
@@ -1182,6 +1183,62 @@ async fn concurrent_mail_claims_never_share_a_row(store: Shared) -> TestResult {
     Ok(())
 }
 
+async fn own_sessions_list_and_end_only_the_users_own(store: Shared) -> TestResult {
+    let u = add(&store, "olga").await?;
+    let other = add(&store, "oscar").await?;
+    let s1 = add_session(&store, u.id, "o1", at(1)).await?;
+    let s2 = add_session(&store, u.id, "o2", at(2)).await?;
+    let s3 = add_session(&store, u.id, "o3", at(3)).await?;
+    let theirs = add_session(&store, other.id, "x1", at(4)).await?;
+    let mut expired = session(u.id, "o4", at(5));
+    expired.expires_at = at(6);
+    store
+        .insert_session(&expired, &event(AuditKind::LoginOk, Some(u.id), at(5)))
+        .await?;
+    let listed = store.user_sessions(u.id, at(10), 100).await?;
+    let ids: Vec<uuid::Uuid> = listed.iter().map(|l| l.session.id).collect();
+    assert_eq!(ids, vec![s3.id, s2.id, s1.id], "live only, newest first");
+    assert_eq!(listed[0].user_agent.as_deref(), Some("conformance"));
+    assert_eq!(listed[0].client_addr.as_deref(), Some("192.0.2.7"));
+    assert_eq!(store.user_sessions(u.id, at(10), 2).await?.len(), 2);
+    let audit = event(AuditKind::SessionRevoked, Some(u.id), at(11));
+    assert_eq!(
+        store
+            .revoke_own_sessions(u.id, OwnSessions::One(theirs.id), at(11), &audit)
+            .await?,
+        0,
+        "another user's session is not found"
+    );
+    assert!(!is_revoked(&store, "x1").await?);
+    assert_eq!(
+        store
+            .revoke_own_sessions(u.id, OwnSessions::One(s1.id), at(11), &audit)
+            .await?,
+        1
+    );
+    assert!(is_revoked(&store, "o1").await?);
+    let before = audit_count(&store, Some(u.id)).await?;
+    assert_eq!(
+        store
+            .revoke_own_sessions(u.id, OwnSessions::AllBut(s3.id), at(12), &audit)
+            .await?,
+        2,
+        "o2 and the expired o4 (still unrevoked)"
+    );
+    assert_eq!(audit_count(&store, Some(u.id)).await?, before + 1);
+    assert!(is_revoked(&store, "o2").await?);
+    assert!(!is_revoked(&store, "o3").await?, "the kept session lives");
+    assert!(!is_revoked(&store, "x1").await?, "other users untouched");
+    assert_eq!(
+        store
+            .revoke_own_sessions(u.id, OwnSessions::AllBut(s3.id), at(13), &audit)
+            .await?,
+        0
+    );
+    assert_eq!(audit_count(&store, Some(u.id)).await?, before + 1);
+    Ok(())
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         /// The suite on a temporary SQLite file.
@@ -1249,4 +1306,5 @@ conformance!(
     reset_tokens_supersede_and_are_spent_by_a_change,
     outbox_claims_leases_finishes_and_retries,
     concurrent_mail_claims_never_share_a_row,
+    own_sessions_list_and_end_only_the_users_own,
 );

@@ -92,6 +92,11 @@ impl PolicyCheck {
         }
         Ok(failures)
     }
+
+    /// The strength estimate of `password` (0–4) for this subject.
+    pub(super) fn score(&self, password: &Password) -> u8 {
+        self.policy.strength_score(password, &self.subject.borrow())
+    }
 }
 
 impl Core {

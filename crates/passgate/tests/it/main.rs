@@ -29,5 +29,7 @@ mod smtp;
 mod soap_errors;
 mod soap_flows;
 mod throttle;
+mod web;
+mod web_browser;
 mod webapi;
 mod webapi_client;

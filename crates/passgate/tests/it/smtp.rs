@@ -127,6 +127,11 @@ impl SmtpSink {
         })
     }
 
+    /// Where messages are stored.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Stops the server (its messages stay readable with [`read_dir`]).
     pub async fn stop(mut self) -> Result<(), Box<dyn std::error::Error>> {
         self.child.kill().await?;

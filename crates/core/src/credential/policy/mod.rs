@@ -263,6 +263,12 @@ impl PasswordPolicy {
         }
         failures
     }
+
+    /// The strength estimate of `password` for `subject`, 0 (too guessable) to 4, as the
+    /// strength rule computes it (for a strength meter; the verdict is [`Self::check`]).
+    pub fn strength_score(&self, password: &Password, subject: &PolicySubject<'_>) -> u8 {
+        strength::estimate(password.expose(), &self.context_words(subject)).score
+    }
 }
 
 /// The failure for the breach index rule.
