@@ -12,11 +12,11 @@ use passgate_core::domain::{Email, FullName, Role, SessionKind, TokenHash, UserI
 use passgate_core::outbox::{
     MailKind, MailParams, MailResult, MailState, NewResetToken, OutboxMail,
 };
+use passgate_core::store::OwnSessions;
 use passgate_core::store::{
     AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, Store,
     ThrottleRow, UserChange, UserLookup, UserRecord,
 };
-use passgate_core::store::OwnSessions;
 use passgate_core::{CoreError, Timestamp};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

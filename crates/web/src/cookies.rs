@@ -92,7 +92,11 @@ pub fn find<'a>(header: &'a str, name: &str, seen: &mut usize) -> Option<&'a str
         };
         if n.trim() == name {
             let v = v.trim();
-            return Some(v.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(v));
+            return Some(
+                v.strip_prefix('"')
+                    .and_then(|x| x.strip_suffix('"'))
+                    .unwrap_or(v),
+            );
         }
     }
     None
@@ -113,21 +117,28 @@ mod tests {
         assert_eq!(read(&headers, "passgate-form").as_deref(), Some("xyz"));
         assert_eq!(read(&headers, "missing"), None);
         let many = format!("{}target=1", "x=1; ".repeat(MAX_COOKIES));
-        headers.insert(header::COOKIE, HeaderValue::from_str(&many).unwrap_or(HeaderValue::from_static("")));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&many).unwrap_or(HeaderValue::from_static("")),
+        );
         assert_eq!(read(&headers, "target"), None, "past the cookie limit");
     }
 
     #[test]
     fn set_cookie_attributes() {
         let names = CookieNames::new(true);
-        let v = names.set(names.session, "tok").map(|v| v.to_str().map(str::to_owned));
+        let v = names
+            .set(names.session, "tok")
+            .map(|v| v.to_str().map(str::to_owned));
         assert_eq!(
             v.and_then(Result::ok).as_deref(),
             Some("__Host-passgate=tok; Path=/; HttpOnly; SameSite=Strict; Secure")
         );
         let plain = CookieNames::new(false);
         assert_eq!(plain.session, "passgate");
-        let cleared = plain.clear(plain.session).map(|v| v.to_str().map(str::to_owned));
+        let cleared = plain
+            .clear(plain.session)
+            .map(|v| v.to_str().map(str::to_owned));
         assert_eq!(
             cleared.and_then(Result::ok).as_deref(),
             Some("passgate=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")

@@ -42,7 +42,9 @@ pub fn new_form_secret() -> String {
 
 /// Whether `s` has the shape of a form cookie this server sets (anything else is replaced).
 pub fn is_form_secret(s: &str) -> bool {
-    s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    s.len() == 43
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

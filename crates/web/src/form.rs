@@ -48,8 +48,8 @@ impl Form {
         if bytes.len() > MAX_FORM_BYTES {
             return Err(FormError::Malformed);
         }
-        let pairs =
-            passgate_limits::pairs::parse_pairs(bytes, Kind::Form).map_err(|_| FormError::Malformed)?;
+        let pairs = passgate_limits::pairs::parse_pairs(bytes, Kind::Form)
+            .map_err(|_| FormError::Malformed)?;
         for (i, (name, _)) in pairs.iter().enumerate() {
             if pairs[..i].iter().any(|(n, _)| n == name) {
                 return Err(FormError::Duplicate);

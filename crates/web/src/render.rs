@@ -48,7 +48,13 @@ impl Pages {
 
     /// Renders `template` with `vars` plus the shared values (texts, system name, the
     /// signed-in user, the CSRF token) as an HTML response with `status`.
-    pub fn render(&self, visit: &Visit, status: StatusCode, template: &str, vars: Value) -> Response {
+    pub fn render(
+        &self,
+        visit: &Visit,
+        status: StatusCode,
+        template: &str,
+        vars: Value,
+    ) -> Response {
         let all = context! {
             t => &self.texts,
             system_name => &self.system_name,
@@ -60,7 +66,8 @@ impl Pages {
             Ok(html) => html,
             Err(e) => {
                 tracing::error!(template, error = %e, "a page template failed to render");
-                return (StatusCode::INTERNAL_SERVER_ERROR, "page rendering failed").into_response();
+                return (StatusCode::INTERNAL_SERVER_ERROR, "page rendering failed")
+                    .into_response();
             }
         };
         let mut res = (status, html).into_response();

@@ -24,7 +24,8 @@ pub(crate) struct RuleView {
 /// Failures of rules not listed up front (too long, same as current, reused) are added.
 pub(crate) fn view(core: &Core, failures: Option<&[PolicyFailure]>) -> Vec<RuleView> {
     let c = core.policy().config();
-    let mut listed: Vec<(&'static str, String)> = vec![(codes::TOO_SHORT, text_n("rule_min", c.min_chars))];
+    let mut listed: Vec<(&'static str, String)> =
+        vec![(codes::TOO_SHORT, text_n("rule_min", c.min_chars))];
     if c.blocklist {
         listed.push((codes::COMMON_PASSWORD, text("rule_common").to_owned()));
     }
@@ -51,9 +52,21 @@ pub(crate) fn view(core: &Core, failures: Option<&[PolicyFailure]>) -> Vec<RuleV
         .map(|(code, words)| {
             let failed = failures.and_then(|f| f.iter().find(|x| x.code == code));
             match (failures, failed) {
-                (None, _) => RuleView { code, text: words, state: "pending" },
-                (Some(_), Some(f)) => RuleView { code, text: f.message.clone(), state: "fail" },
-                (Some(_), None) => RuleView { code, text: words, state: "ok" },
+                (None, _) => RuleView {
+                    code,
+                    text: words,
+                    state: "pending",
+                },
+                (Some(_), Some(f)) => RuleView {
+                    code,
+                    text: f.message.clone(),
+                    state: "fail",
+                },
+                (Some(_), None) => RuleView {
+                    code,
+                    text: words,
+                    state: "ok",
+                },
             }
         })
         .collect();

@@ -100,9 +100,7 @@ pub const EN: &[(&str, &str)] = &[
 
 /// The English text for `key`; the key itself when missing (visible in tests, never a panic).
 pub fn text(key: &'static str) -> &'static str {
-    EN.iter()
-        .find(|(k, _)| *k == key)
-        .map_or(key, |(_, v)| *v)
+    EN.iter().find(|(k, _)| *k == key).map_or(key, |(_, v)| *v)
 }
 
 /// The text for `key` with `{n}` replaced by `n`.
@@ -122,6 +120,9 @@ mod tests {
         keys.dedup();
         assert_eq!(keys.len(), n, "duplicate key");
         assert!(EN.iter().all(|(_, v)| !v.trim().is_empty()));
-        assert_eq!(text_n("throttled", 7), "Too many attempts. Try again in 7 seconds.");
+        assert_eq!(
+            text_n("throttled", 7),
+            "Too many attempts. Try again in 7 seconds."
+        );
     }
 }

@@ -93,7 +93,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reset_page_url_needs_a_public_or_loopback_address() -> Result<(), Box<dyn std::error::Error>> {
+    fn reset_page_url_needs_a_public_or_loopback_address() -> Result<(), Box<dyn std::error::Error>>
+    {
         let lo: SocketAddr = "127.0.0.1:8080".parse()?;
         let any: SocketAddr = "0.0.0.0:8080".parse()?;
         assert_eq!(

@@ -119,7 +119,9 @@ async fn pages_headers_and_sign_in() -> TestResult {
     let mut b = Browser::new(&s)?;
     let page = b.get("/account/signin").await?;
     assert_eq!(page.status, 200);
-    assert!(page.header("content-security-policy").contains("script-src 'self'"));
+    assert!(page
+        .header("content-security-policy")
+        .contains("script-src 'self'"));
     assert_eq!(page.header("x-frame-options"), "DENY");
     assert_eq!(page.header("referrer-policy"), "no-referrer");
     assert_eq!(page.header("cache-control"), "no-store");
@@ -137,7 +139,9 @@ async fn pages_headers_and_sign_in() -> TestResult {
     let unknown = b.sign_in("nobody", "wrong password here").await?;
     assert_eq!((bad.status, unknown.status), (401, 401));
     assert!(bad.body.contains("The user name or password is incorrect."));
-    assert!(unknown.body.contains("The user name or password is incorrect."));
+    assert!(unknown
+        .body
+        .contains("The user name or password is incorrect."));
 
     let ok = b.sign_in("ann", OLD).await?;
     assert_eq!((ok.status, ok.header("location")), (303, "/account/"));
@@ -152,12 +156,19 @@ async fn pages_headers_and_sign_in() -> TestResult {
     assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && !set.contains("Secure"));
     let listed = s.core.list_sessions(Some("ann"), false).await?;
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].session.kind, SessionKind::Web, "a row of the session table");
+    assert_eq!(
+        listed[0].session.kind,
+        SessionKind::Web,
+        "a row of the session table"
+    );
     let home = b.get("/account/").await?;
     assert!(home.status == 200 && home.body.contains("ann"));
 
     let wk = b.get("/.well-known/change-password").await?;
-    assert_eq!((wk.status, wk.header("location")), (303, "/account/password"));
+    assert_eq!(
+        (wk.status, wk.header("location")),
+        (303, "/account/password")
+    );
     let css = b.get("/account/static/app.css").await?;
     assert_eq!(css.header("content-type"), "text/css; charset=utf-8");
     assert_eq!(css.header("x-content-type-options"), "nosniff");
@@ -169,7 +180,10 @@ async fn pages_headers_and_sign_in() -> TestResult {
         .revoke_sessions(&RequestContext::new(FrontEnd::Cli), None, Some("ann"))
         .await?;
     let after = b.get("/account/sessions").await?;
-    assert_eq!((after.status, after.header("location")), (303, "/account/signin"));
+    assert_eq!(
+        (after.status, after.header("location")),
+        (303, "/account/signin")
+    );
     Ok(())
 }
 both_backends!(pages_headers_and_sign_in);
@@ -203,15 +217,28 @@ async fn forged_forms_change_nothing() -> TestResult {
     let mine = b.get("/account/password").await?.csrf();
     let dup = [("csrf", mine.as_str()), ("csrf", mine.as_str())];
     assert_eq!(b.post("/account/password", &dup).await?.status, 400);
-    assert!(s.core.resolve_session(Some(&t)).await.is_ok(), "nothing ended");
-    assert!(s.login("ben", OLD).await?.is_some(), "the password is unchanged");
+    assert!(
+        s.core.resolve_session(Some(&t)).await.is_ok(),
+        "nothing ended"
+    );
+    assert!(
+        s.login("ben", OLD).await?.is_some(),
+        "the password is unchanged"
+    );
     // With the right token, the change works and ends the ticket.
     let mut right = change.to_vec();
     right.push(("csrf", &mine));
     let done = b.post("/account/password", &right).await?;
-    assert_eq!((done.status, done.header("location")), (303, "/account/?notice=changed"));
+    assert_eq!(
+        (done.status, done.header("location")),
+        (303, "/account/?notice=changed")
+    );
     assert!(s.core.resolve_session(Some(&t)).await.is_err());
-    assert_eq!(b.get("/account/sessions").await?.status, 200, "this session kept");
+    assert_eq!(
+        b.get("/account/sessions").await?.status,
+        200,
+        "this session kept"
+    );
     Ok(())
 }
 both_backends!(forged_forms_change_nothing);
@@ -221,21 +248,35 @@ async fn sessions_of_others_are_out_of_reach() -> TestResult {
     s.add_user("cat", OLD).await?;
     s.add_user("dan", OLD).await?;
     let dans = ticket(&s, "dan").await?;
-    let dan_id = s.core.list_sessions(Some("dan"), false).await?[0].session.id;
+    let dan_id = s.core.list_sessions(Some("dan"), false).await?[0]
+        .session
+        .id;
     let mut b = Browser::new(&s)?;
     b.sign_in("cat", OLD).await?;
     let csrf = b.get("/account/sessions").await?.csrf();
     let id = dan_id.to_string();
     let r = b
-        .post("/account/sessions", &[("action", "one"), ("id", &id), ("csrf", &csrf)])
+        .post(
+            "/account/sessions",
+            &[("action", "one"), ("id", &id), ("csrf", &csrf)],
+        )
         .await?;
     assert_eq!(r.header("location"), "/account/sessions?notice=ended_none");
     assert!(s.core.resolve_session(Some(&dans)).await.is_ok());
     let r = b
-        .post("/account/sessions", &[("action", "others"), ("csrf", &csrf)])
+        .post(
+            "/account/sessions",
+            &[("action", "others"), ("csrf", &csrf)],
+        )
         .await?;
-    assert_eq!(r.header("location"), "/account/sessions?notice=ended_others");
-    assert!(s.core.resolve_session(Some(&dans)).await.is_ok(), "dan untouched");
+    assert_eq!(
+        r.header("location"),
+        "/account/sessions?notice=ended_others"
+    );
+    assert!(
+        s.core.resolve_session(Some(&dans)).await.is_ok(),
+        "dan untouched"
+    );
     Ok(())
 }
 both_backends!(sessions_of_others_are_out_of_reach);
@@ -246,13 +287,19 @@ async fn policy_check_runs_the_servers_policy() -> TestResult {
     let mut b = Browser::new(&s)?;
     let anon = b.get("/account/signin").await?.csrf();
     let r = b
-        .post("/account/password/check", &[("password", "x"), ("csrf", &anon)])
+        .post(
+            "/account/password/check",
+            &[("password", "x"), ("csrf", &anon)],
+        )
         .await?;
     assert_eq!(r.status, 401, "signed in only");
     b.sign_in("eve", OLD).await?;
     let csrf = b.get("/account/password").await?.csrf();
     let weak = b
-        .post("/account/password/check", &[("password", "eve12345"), ("csrf", &csrf)])
+        .post(
+            "/account/password/check",
+            &[("password", "eve12345"), ("csrf", &csrf)],
+        )
         .await?;
     let v: serde_json::Value = serde_json::from_str(&weak.body)?;
     assert_eq!(v["acceptable"], false);
@@ -265,21 +312,36 @@ async fn policy_check_runs_the_servers_policy() -> TestResult {
                 .collect()
         })
         .unwrap_or_default();
-    assert!(failed.contains(&"too_short") && failed.contains(&"context_word"), "{v}");
+    assert!(
+        failed.contains(&"too_short") && failed.contains(&"context_word"),
+        "{v}"
+    );
     // The same verdict as the SOAP IsPasswordValid path (one policy).
-    let user = s.core.user_by_id(s.core.list_sessions(Some("eve"), false).await?[0].session.user_id).await?;
+    let user = s
+        .core
+        .user_by_id(
+            s.core.list_sessions(Some("eve"), false).await?[0]
+                .session
+                .user_id,
+        )
+        .await?;
     let direct = s
         .core
         .password_feedback(user.as_ref(), &Password::new("eve12345"))
         .await?;
     assert_eq!(direct.failures.len(), failed.len());
     let strong = b
-        .post("/account/password/check", &[("password", NEW), ("csrf", &csrf)])
+        .post(
+            "/account/password/check",
+            &[("password", NEW), ("csrf", &csrf)],
+        )
         .await?;
     let v: serde_json::Value = serde_json::from_str(&strong.body)?;
     assert_eq!(v["acceptable"], true, "{v}");
     assert!(v["score"].as_u64().unwrap_or(0) >= 3);
-    let no_token = b.post("/account/password/check", &[("password", NEW)]).await?;
+    let no_token = b
+        .post("/account/password/check", &[("password", NEW)])
+        .await?;
     assert_eq!(no_token.status, 403);
     Ok(())
 }
@@ -302,7 +364,11 @@ async fn must_change_sessions_only_reach_the_change_page() -> TestResult {
     assert_eq!(r.header("location"), "/account/password");
     for path in ["/account/", "/account/sessions"] {
         let r = b.get(path).await?;
-        assert_eq!((r.status, r.header("location")), (303, "/account/password"), "{path}");
+        assert_eq!(
+            (r.status, r.header("location")),
+            (303, "/account/password"),
+            "{path}"
+        );
     }
     let page = b.get("/account/password").await?;
     assert!(page.body.contains("requires a new password"));
@@ -320,7 +386,13 @@ async fn https_deployments_use_host_prefixed_secure_cookies() -> TestResult {
     let mut b = Browser::new(&s)?;
     let page = b.get("/account/signin").await?;
     let set = page.header("set-cookie");
-    assert!(set.starts_with("__Host-passgate-form=") && set.contains("; Secure") && set.contains("Path=/") && !set.contains("Domain"), "{set}");
+    assert!(
+        set.starts_with("__Host-passgate-form=")
+            && set.contains("; Secure")
+            && set.contains("Path=/")
+            && !set.contains("Domain"),
+        "{set}"
+    );
     let ok = b.sign_in("gus", OLD).await?;
     let session = ok
         .headers
@@ -330,7 +402,10 @@ async fn https_deployments_use_host_prefixed_secure_cookies() -> TestResult {
         .find(|c| c.starts_with("__Host-passgate="))
         .unwrap_or("")
         .to_owned();
-    assert!(session.contains("; Secure") && session.contains("HttpOnly"), "{session}");
+    assert!(
+        session.contains("; Secure") && session.contains("HttpOnly"),
+        "{session}"
+    );
     Ok(())
 }
 

@@ -92,7 +92,9 @@ async fn self_service_pages_in_a_real_browser() -> TestResult {
         None => None,
     };
     // A port known before the settings, so the public URL (and the reset links) match it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let base = format!("http://127.0.0.1:{port}");
     let s = TestServer::start_with(|st| {
         if let Some(sink) = &smtp {
@@ -159,11 +161,26 @@ async fn self_service_pages_in_a_real_browser() -> TestResult {
     assert!(stdout.contains("all browser checks passed"), "{stdout}");
 
     // What the script saw through the pages, checked once more from the core.
-    assert!(!alive(&s, &alice_soap).await?, "the change ended alice's SOAP ticket");
-    assert!(!alive(&s, &alice_rest).await?, "the change ended alice's REST session");
-    assert!(!alive(&s, &bob_soap).await?, "everywhere else ended bob's SOAP ticket");
-    assert!(!alive(&s, &bob_rest).await?, "sign out this one ended bob's REST session");
-    assert!(alive(&s, &dave_soap).await?, "forged forms changed nothing for dave");
+    assert!(
+        !alive(&s, &alice_soap).await?,
+        "the change ended alice's SOAP ticket"
+    );
+    assert!(
+        !alive(&s, &alice_rest).await?,
+        "the change ended alice's REST session"
+    );
+    assert!(
+        !alive(&s, &bob_soap).await?,
+        "everywhere else ended bob's SOAP ticket"
+    );
+    assert!(
+        !alive(&s, &bob_rest).await?,
+        "sign out this one ended bob's REST session"
+    );
+    assert!(
+        alive(&s, &dave_soap).await?,
+        "forged forms changed nothing for dave"
+    );
     let dave_still = s
         .core
         .authenticate(

@@ -65,7 +65,14 @@ pub(crate) async fn show(State(web): State<Web>, req: Request) -> Response {
     if let Err(r) = super::signed_in(&visit) {
         return r;
     }
-    form_page(&web, &visit, StatusCode::OK, None, FieldErrors::default(), None)
+    form_page(
+        &web,
+        &visit,
+        StatusCode::OK,
+        None,
+        FieldErrors::default(),
+        None,
+    )
 }
 
 /// Changes the password through the core's `change_own_password`: the policy, the
@@ -112,11 +119,25 @@ pub(crate) async fn submit(State(web): State<Web>, req: Request) -> Response {
         }
         Err(CoreError::PolicyViolation(failures)) => {
             fields.new = Some(text("policy_failed"));
-            form_page(&web, &visit, StatusCode::UNPROCESSABLE_ENTITY, Some(&failures), fields, None)
+            form_page(
+                &web,
+                &visit,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&failures),
+                fields,
+                None,
+            )
         }
         Err(e @ (CoreError::Throttled { .. } | CoreError::Overloaded { .. })) => {
             let d = errors::describe(&e);
-            let res = form_page(&web, &visit, d.status, None, fields, Some(d.message.clone()));
+            let res = form_page(
+                &web,
+                &visit,
+                d.status,
+                None,
+                fields,
+                Some(d.message.clone()),
+            );
             errors::with_retry(res, &d)
         }
         Err(e) => errors::page(&web, &visit, e),
@@ -172,10 +193,8 @@ pub(crate) async fn verdict(web: &Web, user: Option<&UserRecord>, candidate: &st
 
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     let mut res = (status, body.to_string()).into_response();
-    res.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    res.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     res
 }
 

@@ -21,7 +21,13 @@ use crate::Web;
 /// Longest token kept from a URL or form (real ones are 32 hex digits).
 const MAX_TOKEN: usize = 128;
 
-fn forgot_page(web: &Web, visit: &Visit, status: StatusCode, error: Option<&str>, sent: bool) -> Response {
+fn forgot_page(
+    web: &Web,
+    visit: &Visit,
+    status: StatusCode,
+    error: Option<&str>,
+    sent: bool,
+) -> Response {
     web.pages.render(
         visit,
         status,
@@ -67,19 +73,37 @@ pub(crate) async fn submit_forgot(State(web): State<Web>, req: Request) -> Respo
         Ok(f) => f,
         Err(r) => return r,
     };
-    let Some(reset_url) = web.config.reset_url.as_deref().filter(|_| super::signin::forgot_offered(&web)) else {
+    let Some(reset_url) = web
+        .config
+        .reset_url
+        .as_deref()
+        .filter(|_| super::signin::forgot_offered(&web))
+    else {
         return unavailable(&web, &visit);
     };
     let email = form.text("email").trim();
     if Email::parse(email).is_err() {
-        return forgot_page(&web, &visit, StatusCode::BAD_REQUEST, Some(text("bad_email")), false);
+        return forgot_page(
+            &web,
+            &visit,
+            StatusCode::BAD_REQUEST,
+            Some(text("bad_email")),
+            false,
+        );
     }
-    match web.core.request_password_reset(&visit.ctx, email, reset_url).await {
+    match web
+        .core
+        .request_password_reset(&visit.ctx, email, reset_url)
+        .await
+    {
         Ok(()) => forgot_page(&web, &visit, StatusCode::OK, None, true),
         Err(CoreError::MailUnavailable) => unavailable(&web, &visit),
         Err(e @ CoreError::Throttled { .. }) => {
             let d = errors::describe(&e);
-            errors::with_retry(forgot_page(&web, &visit, d.status, Some(&d.message), false), &d)
+            errors::with_retry(
+                forgot_page(&web, &visit, d.status, Some(&d.message), false),
+                &d,
+            )
         }
         Err(e) => errors::page(&web, &visit, e),
     }
@@ -126,7 +150,15 @@ pub(crate) async fn show_reset(State(web): State<Web>, req: Request) -> Response
         Err(r) => return r,
     };
     match super::query(&parts, "token").filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN) {
-        Some(token) => reset_page(&web, &visit, StatusCode::OK, &token, None, context! {}, None),
+        Some(token) => reset_page(
+            &web,
+            &visit,
+            StatusCode::OK,
+            &token,
+            None,
+            context! {},
+            None,
+        ),
         None => invalid_link(&web, &visit),
     }
 }
@@ -156,7 +188,15 @@ pub(crate) async fn submit_reset(State(web): State<Web>, req: Request) -> Respon
         None
     };
     if let Some(fields) = field_error {
-        return reset_page(&web, &visit, StatusCode::BAD_REQUEST, &token, None, fields, None);
+        return reset_page(
+            &web,
+            &visit,
+            StatusCode::BAD_REQUEST,
+            &token,
+            None,
+            fields,
+            None,
+        );
     }
     let new = Password::new(new);
     drop(form);
@@ -174,7 +214,15 @@ pub(crate) async fn submit_reset(State(web): State<Web>, req: Request) -> Respon
         ),
         Err(e @ (CoreError::Throttled { .. } | CoreError::Overloaded { .. })) => {
             let d = errors::describe(&e);
-            let res = reset_page(&web, &visit, d.status, &token, None, context! {}, Some(d.message.clone()));
+            let res = reset_page(
+                &web,
+                &visit,
+                d.status,
+                &token,
+                None,
+                context! {},
+                Some(d.message.clone()),
+            );
             errors::with_retry(res, &d)
         }
         Err(e) => errors::page(&web, &visit, e),

@@ -109,7 +109,11 @@ pub(crate) async fn end(State(web): State<Web>, req: Request) -> Response {
         ("one", Ok(id)) => OwnSessions::One(id),
         _ => return errors::bad_form(&web, &visit),
     };
-    match web.core.end_own_sessions(&visit.ctx, &principal, which).await {
+    match web
+        .core
+        .end_own_sessions(&visit.ctx, &principal, which)
+        .await
+    {
         Ok(n) => {
             let notice = match (which, n) {
                 (OwnSessions::AllBut(_), _) => "ended_others",

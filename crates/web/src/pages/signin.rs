@@ -22,7 +22,14 @@ pub(crate) fn forgot_offered(web: &Web) -> bool {
     web.core.config().mail.enabled && web.config.reset_url.is_some()
 }
 
-fn form_page(web: &Web, visit: &Visit, status: StatusCode, login: &str, error: Option<&str>, notice: Option<&str>) -> Response {
+fn form_page(
+    web: &Web,
+    visit: &Visit,
+    status: StatusCode,
+    login: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Response {
     let login: String = login.chars().take(MAX_LOGIN_ECHO).collect();
     web.pages.render(
         visit,
@@ -68,7 +75,14 @@ pub(crate) async fn submit(State(web): State<Web>, req: Request) -> Response {
     let login = form.text("login").trim().to_owned();
     let password = form.text("password");
     if login.is_empty() || password.is_empty() {
-        return form_page(&web, &visit, StatusCode::BAD_REQUEST, &login, Some(text("missing_login")), None);
+        return form_page(
+            &web,
+            &visit,
+            StatusCode::BAD_REQUEST,
+            &login,
+            Some(text("missing_login")),
+            None,
+        );
     }
     let password = Password::new(password);
     match web
@@ -83,12 +97,19 @@ pub(crate) async fn submit(State(web): State<Web>, req: Request) -> Response {
                 "/account/"
             };
             let mut res = see_other(next);
-            if let Some(c) = web.cookies.set(web.cookies.session, signed_in.token.expose()) {
+            if let Some(c) = web
+                .cookies
+                .set(web.cookies.session, signed_in.token.expose())
+            {
                 res.headers_mut().append(SET_COOKIE, c);
             }
             with_form_cookie(res, &visit)
         }
-        Err(e @ (CoreError::InvalidCredentials | CoreError::Throttled { .. } | CoreError::Overloaded { .. })) => {
+        Err(
+            e @ (CoreError::InvalidCredentials
+            | CoreError::Throttled { .. }
+            | CoreError::Overloaded { .. }),
+        ) => {
             let d = errors::describe(&e);
             let res = form_page(&web, &visit, d.status, &login, Some(&d.message), None);
             errors::with_retry(res, &d)
