@@ -140,16 +140,24 @@ async fn self_service_pages_in_a_real_browser() -> TestResult {
             "bobSoap": bob_soap, "bobRest": bob_rest, "daveSoap": dave_soap,
         },
     });
-    let run = tokio::process::Command::new("node")
+    // The script's output goes to a file, so it is shown even when the run times out.
+    let log_path = shots.join("run.log");
+    let log = std::fs::File::create(&log_path)?;
+    let mut child = tokio::process::Command::new("node")
         .arg("run.mjs")
         .current_dir(&dir)
         .env("PASSGATE_WEB_TEST", input.to_string())
+        .stdout(std::process::Stdio::from(log.try_clone()?))
+        .stderr(std::process::Stdio::from(log))
         .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(300), run).await??;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    eprintln!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the browser script failed");
+        .spawn()?;
+    let status = tokio::time::timeout(Duration::from_secs(300), child.wait()).await;
+    let stdout = std::fs::read_to_string(&log_path)?;
+    eprintln!("{stdout}");
+    assert!(
+        matches!(status, Ok(Ok(s)) if s.success()),
+        "the browser script failed or timed out: {status:?}"
+    );
     assert!(stdout.contains("all browser checks passed"), "{stdout}");
 
     // What the script saw through the pages, checked once more from the core.
