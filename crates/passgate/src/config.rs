@@ -105,6 +105,7 @@ struct FileConfig {
     reset: mail::ResetFile,
     #[serde(default)]
     webapi: webapi::WebApiFile,
+    #[serde(default)]
     web: web::WebFile,
 }
 
