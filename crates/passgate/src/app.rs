@@ -121,10 +121,7 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
     });
     let rest = passgate_rest::RestState {
         core: Arc::clone(&core),
-        secure_cookies: settings
-            .public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://")),
+        secure_cookies: settings.https(),
         body_limit: BODY_LIMIT,
     };
     let webapi = passgate_webapi::WebApiState {
@@ -208,11 +205,12 @@ fn web_pages(core: &Arc<Core>, settings: &Settings) -> Router {
     });
     let config = passgate_web::WebConfig {
         system_name: settings.system_name.clone(),
-        secure: settings
-            .public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://")),
-        reset_url: crate::config::reset_page_url(settings.public_url.as_deref(), settings.listen),
+        secure: settings.https(),
+        reset_url: crate::config::reset_page_url(
+            settings.public_url.as_deref(),
+            settings.listen,
+            settings.tls.is_some(),
+        ),
         logo,
     };
     match passgate_web::router(Arc::clone(core), config) {
@@ -334,8 +332,19 @@ pub async fn serve_with(
     limits: ConnLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_tls(listener, router, limits, None, shutdown).await
+}
+
+/// Like [`serve_with`], over HTTPS when `tls` is given.
+pub async fn serve_tls(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let app = tower::util::MapRequestLayer::new(normalize_path).layer(router);
-    crate::conn::serve(listener, app, limits, shutdown).await
+    crate::conn::serve_on(listener, app, limits, tls, shutdown).await
 }
 
 /// RFC 9112 §3.2: an HTTP/1.1 request needs exactly one `Host` header, and any request

@@ -253,6 +253,8 @@ enum CliError {
     Bench(#[from] crate::bench::BenchError),
     #[error("{0}")]
     Mail(#[from] passgate_mail::MailError),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 impl From<crate::admin_cmd::AdminCmdError> for CliError {
@@ -588,8 +590,29 @@ async fn serve(settings: Settings, ready_file: Option<PathBuf>) -> Result<(), Cl
             "connection cap lowered to fit the open-file limit"
         );
     }
+    let tls = match &settings.tls {
+        Some(t) => Some(crate::tls::Tls::new(t.files.clone())?),
+        None => None,
+    };
     let core = crate::app::build_core(&settings, Arc::new(SystemClock)).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    let redirect = match settings.tls.as_ref().and_then(|t| t.redirect_listen) {
+        Some(addr) => {
+            let plain = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(listen = %plain.local_addr()?, "redirecting plain HTTP to HTTPS");
+            let router = crate::tls::redirect::router(
+                settings.public_url.as_deref(),
+                listener.local_addr()?.port(),
+            );
+            Some(tokio::spawn(crate::app::serve_with(
+                plain,
+                router,
+                limits.clone(),
+                crate::app::shutdown_signal(),
+            )))
+        }
+        None => None,
+    };
     if let Some(path) = ready_file {
         // Written whole, then renamed, so a reader never sees a partial address.
         let tmp = path.with_extension("tmp");
@@ -606,11 +629,26 @@ async fn serve(settings: Settings, ready_file: Option<PathBuf>) -> Result<(), Cl
         max_connections = limits.max_connections,
         header_timeout_secs = limits.header_timeout.as_secs(),
         idle_timeout_secs = limits.idle_timeout.as_secs(),
+        https = tls.is_some(),
         "passgate listening"
     );
     let mail = crate::app::MailTask::start(&core, &settings, Arc::new(SystemClock))?;
     let router = crate::app::router(core, &settings);
-    crate::app::serve_with(listener, router, limits, crate::app::shutdown_signal()).await?;
+    let reloader = tls.as_ref().map(crate::tls::Tls::spawn_reloader);
+    crate::app::serve_tls(
+        listener,
+        router,
+        limits,
+        tls.as_ref().map(|t| t.acceptor()),
+        crate::app::shutdown_signal(),
+    )
+    .await?;
+    if let Some(r) = reloader {
+        r.abort();
+    }
+    if let Some(r) = redirect {
+        let _ = r.await;
+    }
     if let Some(mail) = mail {
         mail.stop().await;
     }

@@ -14,10 +14,12 @@ use passgate_core::CoreConfig;
 use serde::Deserialize;
 
 mod mail;
+mod tls;
 mod web;
 mod webapi;
 
 pub use mail::{MAX_ALLOWED_URLS, MAX_MAIL_ATTEMPTS, MAX_RESETS_PER_HOUR, MAX_RESET_TTL_MINS};
+pub use tls::TlsSettings;
 pub use web::{read_logo, reset_page_url, WebSettings, MAX_LOGO_BYTES};
 pub use webapi::MAX_WEBAPI_BASE;
 
@@ -107,6 +109,8 @@ struct FileConfig {
     webapi: webapi::WebApiFile,
     #[serde(default)]
     web: web::WebFile,
+    #[serde(default)]
+    tls: tls::TlsFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -213,8 +217,23 @@ pub struct Settings {
     pub webapi_base: String,
     /// The self-service pages under `/account/`.
     pub web: WebSettings,
+    /// HTTPS on the listener (None: plain HTTP).
+    pub tls: Option<TlsSettings>,
     /// Core settings.
     pub core: CoreConfig,
+}
+
+impl Settings {
+    /// Whether clients reach passgate over HTTPS: TLS on the listener, or a `public_url`
+    /// with `https` (TLS ended by a proxy in front). Cookies are then `Secure` and the
+    /// pages send HSTS.
+    pub fn https(&self) -> bool {
+        self.tls.is_some()
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+    }
 }
 
 /// Values given on the command line (they win over everything else).
@@ -529,11 +548,12 @@ impl Settings {
             });
         }
         let web = web::web_settings(&f.web)?;
+        let tls = tls::tls_settings(&f.tls)?;
         let public_url = env("PASSGATE_PUBLIC_URL").or(f.public_url);
         // The pages' own reset page is always an allowed base for reset links.
         let own_reset_page = web
             .enabled
-            .then(|| web::reset_page_url(public_url.as_deref(), listen))
+            .then(|| web::reset_page_url(public_url.as_deref(), listen, tls.is_some()))
             .flatten();
         let reset = mail::reset_config(&f.reset, own_reset_page)?;
         let (mail_settings, mail_policy) = mail::mail_settings(&f.mail, reset.token_ttl)?;
@@ -598,6 +618,7 @@ impl Settings {
             database,
             public_url,
             web,
+            tls,
             system_name,
             request_timeout,
             trusted_proxy_header: env("PASSGATE_TRUSTED_PROXY_HEADER")

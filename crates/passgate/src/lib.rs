@@ -14,3 +14,4 @@ pub mod metrics;
 pub mod microbench;
 pub mod pace;
 pub mod telemetry;
+pub mod tls;

@@ -9,10 +9,16 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use axum::http::{header, HeaderMap};
 
-/// The local address a connection was accepted on; the server puts it on every request
-/// so the WSDL has an address to fall back to when `Host` cannot be used.
+/// The local address a connection was accepted on, and whether it speaks HTTPS; the
+/// server puts it on every request so the WSDL has a scheme, and an address to fall back
+/// to when `Host` cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerAddr(pub SocketAddr);
+pub struct ServerAddr {
+    /// The address the connection was accepted on.
+    pub addr: SocketAddr,
+    /// Whether the connection is TLS (the WSDL's address then uses `https`).
+    pub https: bool,
+}
 
 /// Longest accepted `Host` value: a 253-character DNS name (or an IPv6 literal) and a port.
 const MAX_HOST_LEN: usize = 262;
@@ -73,8 +79,9 @@ pub fn is_valid_host(value: &[u8]) -> bool {
 }
 
 /// The base URL of a WSDL's `soap:address`: `public_url` without a trailing `/` when set;
-/// else `http://` and the request's single, valid `Host`; else `http://` and the address
-/// the connection was accepted on; else `http://localhost`.
+/// else the connection's scheme (`https` on a TLS listener, `http` otherwise) and the
+/// request's single, valid `Host`; else that scheme and the address the connection was
+/// accepted on; else `http://localhost`.
 pub fn base_url(
     public_url: Option<&str>,
     headers: &HeaderMap,
@@ -88,9 +95,14 @@ pub fn base_url(
         (Some(h), None) if is_valid_host(h.as_bytes()) => h.to_str().ok().map(str::to_owned),
         _ => None,
     };
+    let scheme = if server.is_some_and(|s| s.https) {
+        "https"
+    } else {
+        "http"
+    };
     match (host, server) {
-        (Some(h), _) => format!("http://{h}"),
-        (None, Some(ServerAddr(addr))) => format!("http://{addr}"),
+        (Some(h), _) => format!("{scheme}://{h}"),
+        (None, Some(s)) => format!("{scheme}://{}", s.addr),
         (None, None) => "http://localhost".to_owned(),
     }
 }
@@ -162,13 +174,22 @@ mod tests {
     #[test]
     fn base_url_prefers_public_url_then_a_valid_host_then_the_server_address(
     ) -> Result<(), Box<dyn std::error::Error>> {
-        let server = Some(ServerAddr("127.0.0.1:8080".parse()?));
+        let server = Some(ServerAddr {
+            addr: "127.0.0.1:8080".parse()?,
+            https: false,
+        });
         let good = headers(&[b"crm.example.com:81"])?;
         assert_eq!(
             base_url(Some("https://crm.example.com/"), &good, server),
             "https://crm.example.com"
         );
         assert_eq!(base_url(None, &good, server), "http://crm.example.com:81");
+        let tls = server.map(|s| ServerAddr { https: true, ..s });
+        assert_eq!(base_url(None, &good, tls), "https://crm.example.com:81");
+        assert_eq!(
+            base_url(None, &headers(&[])?, tls),
+            "https://127.0.0.1:8080"
+        );
         for bad in [
             headers(&[b"evil\"><x"])?,
             headers(&[b"a.example", b"b.example"])?,

@@ -45,3 +45,15 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     }
     res
 }
+
+/// `Strict-Transport-Security` for one year, on the pages of a deployment reached over
+/// HTTPS (`secure`): a browser that saw it never sends a password to this host over plain
+/// HTTP again. No `includeSubDomains` or `preload`: those bind hosts passgate does not own.
+pub async fn hsts(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    res.headers_mut().insert(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    res
+}

@@ -9,8 +9,8 @@
 //! and CLI revocation ends them alike. See docs/web.md.
 
 mod assets;
-mod cookies;
-mod csrf;
+pub mod cookies;
+pub mod csrf;
 mod errors;
 pub mod form;
 mod headers;
@@ -36,7 +36,8 @@ pub const BASE: &str = "/account";
 pub struct WebConfig {
     /// Name of the installation, shown in the header and titles.
     pub system_name: String,
-    /// Whether the public URL is https: cookies get `Secure` and the `__Host-` prefix.
+    /// Whether clients reach the pages over HTTPS (TLS here or at a proxy): cookies get
+    /// `Secure` and the `__Host-` prefix, and responses carry HSTS.
     pub secure: bool,
     /// Absolute URL of this server's `/account/reset` page, the base of the links in reset
     /// mails (None: no public URL is known, so "forgot password" is not offered).
@@ -70,6 +71,7 @@ impl std::error::Error for WebError {}
 /// security headers.
 pub fn router(core: Arc<Core>, config: WebConfig) -> Result<Router, WebError> {
     let pages = render::Pages::new(&config).map_err(|e| WebError(e.to_string()))?;
+    let secure = config.secure;
     let state = Web {
         core,
         cookies: Arc::new(CookieNames::new(config.secure)),
@@ -112,5 +114,10 @@ pub fn router(core: Arc<Core>, config: WebConfig) -> Result<Router, WebError> {
             get(pages::home::not_found).post(pages::home::not_found),
         )
         .with_state(state);
-    Ok(account.layer(axum::middleware::from_fn(headers::security_headers)))
+    let account = account.layer(axum::middleware::from_fn(headers::security_headers));
+    Ok(if secure {
+        account.layer(axum::middleware::from_fn(headers::hsts))
+    } else {
+        account
+    })
 }

@@ -50,12 +50,14 @@ pub(super) fn web_settings(f: &WebFile) -> Result<WebSettings, ConfigError> {
 
 /// The absolute URL of the pages' reset page, the base of reset links: under `public_url`
 /// when set, else under the listen address when it is a loopback one (a development
-/// set-up). None otherwise: a link must never be built from a request's `Host` header.
-pub fn reset_page_url(public_url: Option<&str>, listen: SocketAddr) -> Option<String> {
+/// set-up; `https` when the listener has TLS). None otherwise: a link must never be built
+/// from a request's `Host` header.
+pub fn reset_page_url(public_url: Option<&str>, listen: SocketAddr, https: bool) -> Option<String> {
     match public_url {
         Some(u) => Some(format!("{}/account/reset", u.trim_end_matches('/'))),
         None if listen.ip().is_loopback() && listen.port() != 0 => {
-            Some(format!("http://{listen}/account/reset"))
+            let scheme = if https { "https" } else { "http" };
+            Some(format!("{scheme}://{listen}/account/reset"))
         }
         None => None,
     }
@@ -98,15 +100,15 @@ mod tests {
         let lo: SocketAddr = "127.0.0.1:8080".parse()?;
         let any: SocketAddr = "0.0.0.0:8080".parse()?;
         assert_eq!(
-            reset_page_url(Some("https://id.example/"), any).as_deref(),
+            reset_page_url(Some("https://id.example/"), any, false).as_deref(),
             Some("https://id.example/account/reset")
         );
         assert_eq!(
-            reset_page_url(None, lo).as_deref(),
+            reset_page_url(None, lo, false).as_deref(),
             Some("http://127.0.0.1:8080/account/reset")
         );
-        assert_eq!(reset_page_url(None, any), None);
-        assert_eq!(reset_page_url(None, "127.0.0.1:0".parse()?), None);
+        assert_eq!(reset_page_url(None, any, false), None);
+        assert_eq!(reset_page_url(None, "127.0.0.1:0".parse()?, false), None);
         Ok(())
     }
 

@@ -40,6 +40,7 @@
 mod nofile;
 mod table;
 mod tracked;
+mod transport;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -60,11 +61,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 use tower::{Service, ServiceExt};
 
 pub use nofile::{fit_cap, raise_open_file_limit, reserve};
 use table::{Entry, Phase, Table};
 use tracked::{RequestGuard, TrackedBody, TrackedIo, TrackedRequestBody};
+use transport::Transport;
 
 /// Default most concurrent connections (before the open-file limit lowers it).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
@@ -106,12 +109,29 @@ impl Default for ConnLimits {
     }
 }
 
-/// Serves `app` on `listener` within `limits` until `shutdown` resolves, then shuts down
-/// as the module documentation describes.
+/// Serves `app` over plain HTTP on `listener` within `limits` until `shutdown` resolves,
+/// then shuts down as the module documentation describes.
 pub async fn serve<S>(
     listener: TcpListener,
     app: S,
     limits: ConnLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    serve_on(listener, app, limits, None, shutdown).await
+}
+
+/// Like [`serve`], with HTTPS when `tls` is given: the TLS handshake counts against the
+/// header timeout, and a connection still in its handshake is as evictable as one still
+/// sending its head.
+pub async fn serve_on<S>(
+    listener: TcpListener,
+    app: S,
+    limits: ConnLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
@@ -152,6 +172,7 @@ where
                     let entry = table.insert();
                     tasks.spawn(run_connection(
                         stream,
+                        tls.clone(),
                         peer,
                         local,
                         entry,
@@ -241,9 +262,53 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
+/// Runs the TLS handshake of a new connection within the header timeout; None when it
+/// failed, timed out, or the connection was evicted or shut down meanwhile.
+async fn handshake(
+    stream: TcpStream,
+    acceptor: TlsAcceptor,
+    conn: &table::Conn,
+    limits: &ConnLimits,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let accept = acceptor.accept(stream);
+    tokio::pin!(accept);
+    loop {
+        if *stop.borrow_and_update() || conn.phase() == Phase::Closing {
+            return None;
+        }
+        let deadline = conn.deadline(limits.header_timeout, limits.idle_timeout);
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            conn.try_close();
+            tracing::debug!("TLS handshake timed out");
+            return None;
+        }
+        tokio::select! {
+            result = accept.as_mut() => {
+                return match result {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "TLS handshake failed");
+                        None
+                    }
+                };
+            }
+            () = sleep_until(deadline) => {}
+            () = conn.wake.notified() => {}
+            changed = stop.changed() => {
+                if changed.is_err() {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
 /// Serves one connection and closes it on its timeouts, on eviction and on shutdown.
+#[allow(clippy::too_many_arguments)] // one connection's whole context, passed once
 async fn run_connection<S>(
     stream: TcpStream,
+    tls: Option<TlsAcceptor>,
     peer: SocketAddr,
     local: SocketAddr,
     entry: Entry,
@@ -256,6 +321,14 @@ async fn run_connection<S>(
 {
     // Dropped last: the connection leaves the table once its socket is closed.
     let conn = Arc::clone(&entry.conn);
+    let https = tls.is_some();
+    let stream = match tls {
+        None => Transport::Plain(stream),
+        Some(acceptor) => match handshake(stream, acceptor, &conn, &limits, &mut stop).await {
+            Some(s) => Transport::Tls(Box::new(s)),
+            None => return,
+        },
+    };
     let io = TokioIo::new(TrackedIo {
         stream,
         conn: Arc::clone(&conn),
@@ -267,7 +340,8 @@ async fn run_connection<S>(
         let body_conn = body_pending.then(|| Arc::clone(&service_conn));
         let mut req = req.map(|b| Body::new(TrackedRequestBody::new(b, body_conn)));
         req.extensions_mut().insert(ConnectInfo(peer));
-        req.extensions_mut().insert(ServerAddr(local));
+        req.extensions_mut()
+            .insert(ServerAddr { addr: local, https });
         let app = app.clone();
         async move {
             let Ok(response) = app.oneshot(req).await;

@@ -10,13 +10,13 @@ use std::task::{Context, Poll};
 use axum::body::{Body, Bytes, HttpBody};
 use hyper::body::Incoming;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 
 use super::table::Conn;
+use super::transport::Transport;
 
 /// The accepted socket; reports arriving bytes to the connection's state.
 pub(crate) struct TrackedIo {
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: Transport,
     pub(crate) conn: Arc<Conn>,
 }
 

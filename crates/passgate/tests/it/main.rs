@@ -29,6 +29,7 @@ mod smtp;
 mod soap_errors;
 mod soap_flows;
 mod throttle;
+mod tls;
 mod web;
 mod web_browser;
 mod webapi;

@@ -17,9 +17,9 @@ use crate::connections::{
 use crate::harness::{auth_envelope, TestResult, PRINCIPAL, SOAP12};
 
 /// A `passgate serve` child on 127.0.0.1:0 and the address it listens on.
-struct Served {
-    child: Child,
-    addr: SocketAddr,
+pub(crate) struct Served {
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Drop for Served {
@@ -29,7 +29,7 @@ impl Drop for Served {
 }
 
 /// Creates the user `u` with [`PASSWORD`] in `db`.
-fn add_user(db: &str, u: &str) -> TestResult {
+pub(crate) fn add_user(db: &str, u: &str) -> TestResult {
     let out = passgate(
         db,
         &["user", "add", u, "--password-stdin"],
@@ -45,7 +45,7 @@ fn add_user(db: &str, u: &str) -> TestResult {
 
 /// Starts `passgate serve` on `db`, through `sh -c 'ulimit -n N; exec …'` when
 /// `open_files` is given, with extra environment `env`.
-async fn serve(
+pub(crate) async fn serve(
     dir: &Path,
     db: &str,
     open_files: Option<u32>,
@@ -97,7 +97,7 @@ async fn serve(
     }
 }
 
-fn sigterm(child: &Child) -> TestResult {
+pub(crate) fn sigterm(child: &Child) -> TestResult {
     let pid = child
         .id()
         .and_then(|id| i32::try_from(id).ok())

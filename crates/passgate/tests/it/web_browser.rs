@@ -106,7 +106,11 @@ async fn self_service_pages_in_a_real_browser() -> TestResult {
         st.core
             .reset
             .allowed_urls
-            .extend(passgate::config::reset_page_url(Some(&base), st.listen));
+            .extend(passgate::config::reset_page_url(
+                Some(&base),
+                st.listen,
+                false,
+            ));
         st.system_name = "Acme CRM".into();
     })
     .await?;
