@@ -19,6 +19,7 @@ mod interop;
 mod multinode;
 mod outbox;
 mod parser_limits;
+mod pg_tls;
 mod policy;
 mod reset;
 mod rest;
