@@ -235,11 +235,9 @@ async fn passgate_reaches_postgres_over_verified_tls_and_refuses_an_unknown_serv
     assert!(!out.status.success(), "an unknown CA was accepted");
     assert!(err.contains("cannot connect to PostgreSQL at"), "{err}");
     assert!(err.to_ascii_lowercase().contains("certificate"), "{err}");
-    for reply in [&err] {
-        assert!(
-            !reply.contains("not-a-real-secret"),
-            "password in an error: {reply}"
-        );
-    }
+    assert!(
+        !err.contains("not-a-real-secret"),
+        "password in an error: {err}"
+    );
     Ok(())
 }
