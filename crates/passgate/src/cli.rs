@@ -79,9 +79,21 @@ pub enum Command {
     /// The mail outbox: list mails and dead letters, queue dead letters again.
     #[command(subcommand)]
     Mail(crate::mail_cmd::MailCommand),
+    /// Check the configuration (file and environment) as `serve` would load it.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Whole-database operations.
     #[command(subcommand)]
     Db(DbCommand),
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load the file and environment as `serve` does, open the files it would open, try the
+    /// database, print the effective settings (secrets redacted) and every problem; exit 2
+    /// on any problem.
+    Check,
 }
 
 /// `db` subcommands.
@@ -89,6 +101,24 @@ pub enum Command {
 pub enum DbCommand {
     /// Copy an installation to another database (e.g. SQLite to PostgreSQL) and verify it.
     Copy(crate::db_copy::CopyArgs),
+    /// Back up the SQLite database to a new file while the server runs, and verify the copy.
+    Backup {
+        /// The backup file to create (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the SQLite database with a verified backup; refused while a server runs on it.
+    Restore {
+        /// The backup file to restore.
+        #[arg(long)]
+        from: PathBuf,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `session` subcommands.
@@ -255,6 +285,9 @@ enum CliError {
     Mail(#[from] passgate_mail::MailError),
     #[error("TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
+    /// `config check` found problems (already printed).
+    #[error("the configuration has problems")]
+    Checked,
 }
 
 impl From<crate::admin_cmd::AdminCmdError> for CliError {
@@ -269,7 +302,7 @@ impl From<crate::admin_cmd::AdminCmdError> for CliError {
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Config(_) | CliError::Mail(_) => 2,
+            CliError::Usage(_) | CliError::Config(_) | CliError::Mail(_) | CliError::Checked => 2,
             CliError::Bench(crate::bench::BenchError::Usage(_)) => 2,
             CliError::Core(CoreError::NotFound(_)) => 3,
             CliError::Core(CoreError::Conflict(_)) => 4,
@@ -333,8 +366,21 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         database_url: cli.database.clone(),
         listen,
     };
+    if let Command::Config(ConfigCommand::Check) = cli.command {
+        return match crate::config_cmd::check(cli.config.as_deref(), &overrides).await {
+            0 => Ok(()),
+            _ => Err(CliError::Checked),
+        };
+    }
     let settings = Settings::load(cli.config.as_deref(), &overrides)?;
+    for name in crate::config::unknown_env() {
+        tracing::warn!(
+            name = %name,
+            "unknown environment variable ignored: not a passgate setting (see docs/configuration.md)"
+        );
+    }
     match cli.command {
+        Command::Config(ConfigCommand::Check) => Ok(()),
         Command::Serve { ready_file, .. } => serve(settings, ready_file).await,
         Command::Bench(args) => {
             Ok(crate::bench::run(&settings, cli.config.as_deref(), args).await?)
@@ -357,6 +403,18 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Db(DbCommand::Copy(args)) => Ok(crate::db_copy::run(&args).await?),
+        Command::Db(DbCommand::Backup { to, json }) => {
+            let started = std::time::Instant::now();
+            let r = passgate_store::sqlite_backup::backup(&settings.database_url, &to).await?;
+            report_backup("backed up to", &to, r, started, json);
+            Ok(())
+        }
+        Command::Db(DbCommand::Restore { from, json }) => {
+            let started = std::time::Instant::now();
+            let r = passgate_store::sqlite_backup::restore(&settings.database_url, &from).await?;
+            report_backup("restored from", &from, r, started, json);
+            Ok(())
+        }
         Command::User(UserCommand::Add(args)) => user_add(settings, args).await,
         Command::User(UserCommand::List { json }) => user_list(settings, json).await,
         Command::User(UserCommand::Lock { name, until, json }) => {
@@ -562,6 +620,31 @@ fn cli_ctx() -> RequestContext {
     }
 }
 
+/// Prints what `db backup` or `db restore` did.
+fn report_backup(
+    what: &str,
+    file: &std::path::Path,
+    r: passgate_store::sqlite_backup::BackupReport,
+    started: std::time::Instant,
+    json: bool,
+) {
+    let secs = started.elapsed().as_secs_f64();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"file": file.display().to_string(), "users": r.users,
+                "bytes": r.bytes, "seconds": secs, "integrity": "ok"})
+        );
+    } else {
+        println!(
+            "{what} {}: {} users, {} bytes, integrity ok, {secs:.2} s",
+            file.display(),
+            r.users,
+            r.bytes
+        );
+    }
+}
+
 async fn cli_core(settings: &Settings) -> Result<Arc<passgate_core::Core>, CliError> {
     Ok(crate::app::build_core(settings, Arc::new(SystemClock)).await?)
 }
@@ -592,6 +675,11 @@ async fn serve(settings: Settings, ready_file: Option<PathBuf>) -> Result<(), Cl
     }
     let tls = match &settings.tls {
         Some(t) => Some(crate::tls::Tls::new(t.files.clone())?),
+        None => None,
+    };
+    // One server per SQLite file; `db restore` waits for this lock too.
+    let _db_lock = match passgate_store::sqlite_file(&settings.database_url) {
+        Some(file) => Some(passgate_store::sqlite_backup::lock(&file)?),
         None => None,
     };
     let core = crate::app::build_core(&settings, Arc::new(SystemClock)).await?;

@@ -13,11 +13,13 @@ use passgate_core::credential::{HashParams, HashThreadPolicy, PolicyConfig};
 use passgate_core::CoreConfig;
 use serde::Deserialize;
 
+mod env_names;
 mod mail;
 mod tls;
 mod web;
 mod webapi;
 
+pub use env_names::unknown as unknown_env;
 pub use mail::{MAX_ALLOWED_URLS, MAX_MAIL_ATTEMPTS, MAX_RESETS_PER_HOUR, MAX_RESET_TTL_MINS};
 pub use tls::TlsSettings;
 pub use web::{read_logo, reset_page_url, WebSettings, MAX_LOGO_BYTES};

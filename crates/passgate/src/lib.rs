@@ -7,6 +7,7 @@ pub mod bench;
 pub mod breach;
 pub mod cli;
 pub mod config;
+pub mod config_cmd;
 pub mod conn;
 pub mod db_copy;
 pub mod mail_cmd;

@@ -14,6 +14,7 @@ pub mod postgres;
 mod postgres_outbox;
 mod rows;
 pub mod sqlite;
+pub mod sqlite_backup;
 mod sqlite_fast;
 mod sqlite_outbox;
 mod sqlite_writer;
@@ -148,6 +149,17 @@ impl std::fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&redact_url(&self.0))
     }
+}
+
+/// The file of a `sqlite:` URL (None for another scheme or an unparsable URL).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr;
+    if !matches!(Backend::of(url), Ok(Backend::Sqlite)) {
+        return None;
+    }
+    sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        .ok()
+        .map(|o| o.get_filename().to_path_buf())
 }
 
 /// A database URL with any password removed, for error messages and logs: the password of

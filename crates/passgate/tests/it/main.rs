@@ -5,6 +5,7 @@ mod harness;
 
 mod admin;
 mod admission;
+mod backup;
 mod bench;
 mod cli;
 mod concurrency;
