@@ -30,6 +30,7 @@ mod servicestack;
 mod smtp;
 mod soap_errors;
 mod soap_flows;
+mod systemd;
 mod throttle;
 mod tls;
 mod web;
