@@ -592,14 +592,19 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     serde_json::to_string(&rows).map_err(|e| CliError::Usage(e.to_string()))?
                 );
             } else {
+                println!(
+                    "{:<24} {:<22} {:<6} {:<20} {:<16} {:<16} REASON",
+                    "TIME", "EVENT", "VIA", "USER", "CLIENT", "ACTOR"
+                );
                 for r in &rows {
                     println!(
-                        "{} {:<22} {:<5} {:<20} {:<16} {}",
-                        r.at,
+                        "{:<24} {:<22} {:<6} {:<20} {:<16} {:<16} {}",
+                        fixed_width_time(&r.at),
                         r.event,
                         r.front_end,
                         r.username.as_deref().unwrap_or("-"),
                         r.client_addr.as_deref().unwrap_or("-"),
+                        r.actor.as_deref().unwrap_or("-"),
                         r.reason.as_deref().unwrap_or("")
                     );
                 }
@@ -609,15 +614,51 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-/// The context of a CLI command: audited with actor `cli:<os user>`.
+/// The context of a CLI command: audited with actor `cli:<os user>`, the name of the
+/// effective user id (from `/etc/passwd`; `$USER` can say anything and is often unset under
+/// cron, sudo or systemd), else `uid=<n>`.
 fn cli_ctx() -> RequestContext {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
+    let user = os_user_name();
     RequestContext {
         actor: Some(format!("cli:{user}")),
         ..RequestContext::new(FrontEnd::Cli)
     }
+}
+
+#[cfg(unix)]
+fn os_user_name() -> String {
+    let uid = rustix::process::geteuid().as_raw();
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|text| passwd_name(&text, uid))
+        .unwrap_or_else(|| format!("uid={uid}"))
+}
+
+#[cfg(not(unix))]
+fn os_user_name() -> String {
+    std::env::var("USERNAME").unwrap_or_else(|_| "unknown".into())
+}
+
+/// The login name of `uid` in a passwd file (`name:x:uid:...` lines).
+fn passwd_name(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id = fields.nth(1)?.parse::<u32>().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_owned())
+    })
+}
+
+/// An audit time as fixed-width RFC 3339 with milliseconds (`2026-11-23T09:31:47.500Z`), so
+/// that columns line up; the stored text when it does not parse.
+fn fixed_width_time(at: &str) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&format).ok())
+        .unwrap_or_else(|| at.to_owned())
 }
 
 /// Prints what `db backup` or `db restore` did.
@@ -827,4 +868,26 @@ async fn user_list(settings: Settings, json: bool) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwd_lookup_and_fixed_width_times() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\nops:x:1000:1000::/home/ops:/bin/sh\n";
+        assert_eq!(passwd_name(passwd, 1000).as_deref(), Some("ops"));
+        assert_eq!(passwd_name(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(passwd_name(passwd, 7), None);
+        assert_eq!(
+            fixed_width_time("2026-11-23T09:31:47.5Z"),
+            "2026-11-23T09:31:47.500Z"
+        );
+        assert_eq!(
+            fixed_width_time("2026-11-23T09:31:47Z"),
+            "2026-11-23T09:31:47.000Z"
+        );
+        assert_eq!(fixed_width_time("garbage"), "garbage");
+    }
 }

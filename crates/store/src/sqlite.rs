@@ -87,9 +87,12 @@ impl SqliteStore {
                 .acquire_timeout(pool.acquire_timeout)
                 .connect_with(options.clone())
         };
-        let readers = open(pool.max_connections)
-            .await
-            .map_err(|e| CoreError::Storage(format!("cannot open SQLite database: {e}")))?;
+        let readers = open(pool.max_connections).await.map_err(|e| {
+            CoreError::Storage(format!(
+                "cannot open SQLite database {}: {e}",
+                options.get_filename().display()
+            ))
+        })?;
         // The file exists now (the pool created it). The writer and the fast readers open it
         // again with rusqlite; an in-memory database has no file they could share (and with
         // sqlx alone each pooled connection would get its own empty one).

@@ -46,6 +46,7 @@ impl Writer {
     /// starts the writer thread. The connection is opened on that thread, so a busy
     /// database delays this future, never an async runtime thread.
     pub(crate) async fn open(path: &Path) -> Result<Self, CoreError> {
+        let shown = path.display().to_string();
         let path = path.to_path_buf();
         let (jobs, queue) = mpsc::channel::<Job>();
         let (opened, open_result) = oneshot::channel::<rusqlite::Result<()>>();
@@ -76,7 +77,7 @@ impl Writer {
         match open_result.await {
             Ok(Ok(())) => Ok(Writer { jobs }),
             Ok(Err(e)) => Err(CoreError::Storage(format!(
-                "cannot open SQLite database: {e}"
+                "cannot open SQLite database {shown}: {e}"
             ))),
             Err(_) => Err(stopped()),
         }
