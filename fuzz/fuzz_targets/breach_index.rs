@@ -3,10 +3,12 @@
 //!
 //! Input: text lines for `import`, then after a NUL byte, corruption commands of 9 bytes
 //! each (little-endian u64 offset, one byte to XOR in); an offset past the end truncates.
+//! An odd number of bytes after the NUL writes the full-hash layout (which also answers
+//! ranges), an even number the compact one.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use passgate_core::credential::breach::{import, BreachIndex};
+use passgate_core::credential::breach::{import_as, BreachIndex, Layout};
 
 fuzz_target!(|data: &[u8]| {
     let (text, commands) = match data.iter().position(|b| *b == 0) {
@@ -17,7 +19,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let path = dir.path().join("breach.idx");
-    if import(text, &path).is_err() {
+    let layout = if commands.len() % 2 == 1 {
+        Layout::Full
+    } else {
+        Layout::Compact
+    };
+    if import_as(text, &path, layout).is_err() {
         return;
     }
     let Ok(mut bytes) = std::fs::read(&path) else {
@@ -46,6 +53,10 @@ fuzz_target!(|data: &[u8]| {
             *h = *b;
         }
         let _ = index.count_sha1(&hash);
+        let prefix = u32::from_be_bytes([0, hash[0], hash[1], hash[2]]) >> 4;
+        if let Ok(range) = index.range(prefix) {
+            assert!(range.len() as u64 <= index.len());
+        }
     }
     let _ = index.count("password");
     let _ = index.count_sha1(&[0xff; 20]);

@@ -37,6 +37,15 @@ pub async fn build_core(
         let index = passgate_core::credential::breach::BreachIndex::open(path)
             .map_err(|e| CoreError::Internal(format!("cannot open the breach index: {e}")))?;
         tracing::info!(records = index.len(), path = %path.display(), "breach index open");
+        if settings.breach_range_api
+            && index.layout() != passgate_core::credential::breach::Layout::Full
+        {
+            return Err(CoreError::InvalidInput(format!(
+                "breach.range_api needs an index with whole hashes; rebuild {} with \
+                 `passgate breach import --full-hashes`",
+                path.display()
+            )));
+        }
         core = core.with_breach_index(Arc::new(index));
     }
     Ok(Arc::new(core))
@@ -133,6 +142,12 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
     };
     let fallback = axum::routing::any(unclaimed).with_state(Unclaimed { webapi, rest });
     let web = web_pages(&core, settings);
+    let range = match (settings.breach_range_api, core.breach_index()) {
+        (true, Some(index)) => {
+            crate::range_api::router(Arc::clone(index), settings.breach_range_allow.clone())
+        }
+        _ => Router::new(),
+    };
     let ops = Ops {
         core,
         trusted_proxy_header: settings.trusted_proxy_header.clone(),
@@ -147,6 +162,7 @@ pub fn router(core: Arc<Core>, settings: &Settings) -> Router {
         )
         .merge(soap)
         .merge(web)
+        .merge(range)
         .fallback_service(fallback)
         .layer(middleware::from_fn_with_state(ops, client_info))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -20,6 +20,10 @@ pub enum BreachCommand {
         /// Where to write the index (default: the configured `breach.index`).
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Keep whole hashes (22 bytes per entry instead of 10), as the range API
+        /// (`breach.range_api`) needs.
+        #[arg(long)]
+        full_hashes: bool,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -63,18 +67,24 @@ pub fn import(
     settings: &Settings,
     file: &Path,
     output: Option<PathBuf>,
+    full_hashes: bool,
     json: bool,
 ) -> Result<(), BreachCmdError> {
     let output = target(output, settings)?;
+    let layout = if full_hashes {
+        breach::Layout::Full
+    } else {
+        breach::Layout::Compact
+    };
     let started = Instant::now();
     let summary = if file == Path::new("-") {
-        breach::import(std::io::stdin().lock(), &output)?
+        breach::import_as(std::io::stdin().lock(), &output, layout)?
     } else {
         let f = std::fs::File::open(file).map_err(|source| BreachCmdError::Input {
             path: file.to_path_buf(),
             source,
         })?;
-        breach::import(BufReader::with_capacity(1 << 20, f), &output)?
+        breach::import_as(BufReader::with_capacity(1 << 20, f), &output, layout)?
     };
     let secs = started.elapsed().as_secs_f64();
     if json {

@@ -393,9 +393,18 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
-        Command::Breach(crate::breach::BreachCommand::Import { file, output, json }) => {
-            Ok(crate::breach::import(&settings, &file, output, json)?)
-        }
+        Command::Breach(crate::breach::BreachCommand::Import {
+            file,
+            output,
+            full_hashes,
+            json,
+        }) => Ok(crate::breach::import(
+            &settings,
+            &file,
+            output,
+            full_hashes,
+            json,
+        )?),
         Command::Breach(crate::breach::BreachCommand::Check { index }) => {
             let password = read_password_stdin()?;
             let n = crate::breach::check(&settings, index, &password)?;

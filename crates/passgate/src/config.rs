@@ -128,6 +128,8 @@ struct ConnectionsFile {
 struct BreachFile {
     index: Option<String>,
     min_count: Option<u32>,
+    range_api: Option<bool>,
+    range_allow: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,6 +210,10 @@ pub struct Settings {
     pub online: bool,
     /// Breached-password index file (checked on every new password when set).
     pub breach_index: Option<std::path::PathBuf>,
+    /// Serve `GET /range/{prefix}` from the index (`breach.range_api`).
+    pub breach_range_api: bool,
+    /// Clients allowed to use the range API (`breach.range_allow`; empty: everyone).
+    pub breach_range_allow: Vec<crate::range_api::Network>,
     /// Least time between a request's arrival and its overload refusal (503 with
     /// `Retry-After`); zero answers refusals as soon as they are decided.
     pub refusal_pace: Duration,
@@ -610,7 +616,35 @@ impl Settings {
         let request_timeout = Duration::from_secs(request_timeout_secs);
         let connections = connection_limits(&f.connections, request_timeout)?;
         let webapi_base = webapi::webapi_base(&f.webapi)?;
+        let breach_index = env("PASSGATE_BREACH_INDEX")
+            .or(f.breach.index)
+            .map(std::path::PathBuf::from);
+        let breach_range_api = env_parse::<bool>("PASSGATE_BREACH_RANGE_API")?
+            .or(f.breach.range_api)
+            .unwrap_or(false);
+        if breach_range_api && breach_index.is_none() {
+            return Err(ConfigError::Invalid {
+                name: "breach.range_api",
+                message: "needs breach.index (built with `passgate breach import --full-hashes`)"
+                    .into(),
+            });
+        }
+        let breach_range_allow = match env("PASSGATE_BREACH_RANGE_ALLOW") {
+            Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
+            None => f.breach.range_allow.unwrap_or_default(),
+        }
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse().map_err(|message| ConfigError::Invalid {
+                name: "breach.range_allow",
+                message,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
+            breach_range_api,
+            breach_range_allow,
             online,
             connections,
             mail: mail_settings,
@@ -626,9 +660,7 @@ impl Settings {
             trusted_proxy_header: env("PASSGATE_TRUSTED_PROXY_HEADER")
                 .or(f.trusted_proxy_header)
                 .map(|h| h.to_ascii_lowercase()),
-            breach_index: env("PASSGATE_BREACH_INDEX")
-                .or(f.breach.index)
-                .map(std::path::PathBuf::from),
+            breach_index,
             refusal_pace: refusal_pace(
                 env_parse::<f64>("PASSGATE_ARGON2_REFUSAL_PACE_MS")?.or(f.argon2.refusal_pace_ms),
             )?,

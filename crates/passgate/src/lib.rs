@@ -14,5 +14,6 @@ pub mod mail_cmd;
 pub mod metrics;
 pub mod microbench;
 pub mod pace;
+pub mod range_api;
 pub mod telemetry;
 pub mod tls;

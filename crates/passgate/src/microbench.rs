@@ -172,13 +172,12 @@ fn corpus_password(i: u64) -> String {
     format!("corpus password #{i}")
 }
 
-/// Generates a sorted Pwned-Passwords-format corpus of `entries` lines in `dir`, imports it
-/// (timed), then looks up present and absent passwords for about `duration`.
-pub fn breach(
+/// Writes a sorted Pwned-Passwords-format corpus of `entries` lines (the SHA-1 of
+/// `corpus password #i`, counts 1 to 1000) to `dir`; returns its path and size.
+pub fn write_corpus(
     dir: &std::path::Path,
     entries: u64,
-    duration: Duration,
-) -> Result<BreachReport, MicrobenchError> {
+) -> Result<(std::path::PathBuf, u64), std::io::Error> {
     let mut hashes: Vec<[u8; 20]> = (0..entries)
         .map(|i| {
             let mut h = [0u8; 20];
@@ -201,8 +200,18 @@ pub fn breach(
         }
         w.flush()?;
     }
-    drop(hashes);
-    let corpus_bytes = std::fs::metadata(&corpus)?.len();
+    let bytes = std::fs::metadata(&corpus)?.len();
+    Ok((corpus, bytes))
+}
+
+/// Generates a sorted Pwned-Passwords-format corpus of `entries` lines in `dir`, imports it
+/// (timed), then looks up present and absent passwords for about `duration`.
+pub fn breach(
+    dir: &std::path::Path,
+    entries: u64,
+    duration: Duration,
+) -> Result<BreachReport, MicrobenchError> {
+    let (corpus, corpus_bytes) = write_corpus(dir, entries)?;
     let index_path = dir.join("pwned.idx");
     let started = Instant::now();
     let reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&corpus)?);

@@ -5,10 +5,14 @@
 //!
 //! | offset | size | content |
 //! |---|---|---|
-//! | 0 | 8 | magic `PGBRIDX1` |
+//! | 0 | 8 | magic `PGBRIDX1` (compact) or `PGBRIDX2` (full hashes) |
 //! | 8 | 8 | number of records `n` |
 //! | 16 | 8 × 65,537 | fan-out: index of the first record whose hash starts with each 16-bit prefix, then `n` |
-//! | 524,312 | 10 × `n` | records: bytes 2–7 of the SHA-1 (6 bytes), then the count (u32, saturating) |
+//! | 524,312 | 10 × `n` or 22 × `n` | records: bytes 2–7 (compact) or 2–19 (full) of the SHA-1, then the count (u32, saturating) |
+//!
+//! The full layout keeps whole hashes, which the range API (`GET /range/{prefix}`, answering
+//! with every hash suffix under a 5-hex-digit prefix) needs; the compact one is for lookups
+//! only.
 //!
 //! A lookup reads the fan-out bounds from memory (512 KiB, loaded at open) and binary-searches
 //! its bucket with positioned reads (`pread`), about 14 reads of 10 bytes for the full
@@ -25,12 +29,47 @@ use std::path::{Path, PathBuf};
 
 use sha1::{Digest, Sha1};
 
-const MAGIC: &[u8; 8] = b"PGBRIDX1";
 const BUCKETS: usize = 1 << 16;
 const FANOUT_ENTRIES: usize = BUCKETS + 1;
 const HEADER_BYTES: u64 = 16 + 8 * FANOUT_ENTRIES as u64;
-const KEY_BYTES: usize = 6;
-const RECORD_BYTES: usize = KEY_BYTES + 4;
+/// Most records read for one range: a bucket this large means a corrupt or hostile file
+/// (the full billion-entry corpus has about 15,000 per bucket).
+const MAX_BUCKET_RECORDS: u64 = 1 << 20;
+
+/// The two record layouts of the index file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// 64 bits of each hash: 10 bytes per entry; lookups only.
+    Compact,
+    /// Whole hashes: 22 bytes per entry; lookups and ranges.
+    Full,
+}
+
+impl Layout {
+    fn magic(self) -> &'static [u8; 8] {
+        match self {
+            Layout::Compact => b"PGBRIDX1",
+            Layout::Full => b"PGBRIDX2",
+        }
+    }
+
+    /// Hash bytes stored per record (the first two are the bucket).
+    fn key_bytes(self) -> usize {
+        match self {
+            Layout::Compact => 6,
+            Layout::Full => 18,
+        }
+    }
+
+    fn record_bytes(self) -> usize {
+        self.key_bytes() + 4
+    }
+
+    /// Hash bytes that identify a record (bucket included).
+    fn identity(self) -> usize {
+        self.key_bytes() + 2
+    }
+}
 
 /// Errors building or opening an index. Messages name files and line numbers, never contents.
 #[derive(Debug, thiserror::Error)]
@@ -80,13 +119,22 @@ pub struct ImportSummary {
 /// use is the fan-out table, whatever the input size. The index is written to a temporary file
 /// beside `output` and renamed into place, so a server never sees a half-written index.
 pub fn import(input: impl BufRead, output: &Path) -> Result<ImportSummary, BreachError> {
+    import_as(input, output, Layout::Compact)
+}
+
+/// Like [`import`], writing the given record layout.
+pub fn import_as(
+    input: impl BufRead,
+    output: &Path,
+    layout: Layout,
+) -> Result<ImportSummary, BreachError> {
     let io = |source| BreachError::Io {
         path: output.to_path_buf(),
         source,
     };
     let tmp = temp_path(output);
     let file = File::create(&tmp).map_err(io)?;
-    let result = write_index(input, file, &tmp);
+    let result = write_index(input, file, &tmp, layout);
     match result {
         Ok(summary) => {
             std::fs::rename(&tmp, output).map_err(io)?;
@@ -106,7 +154,12 @@ fn temp_path(output: &Path) -> PathBuf {
     output.with_file_name(name)
 }
 
-fn write_index(input: impl BufRead, file: File, path: &Path) -> Result<ImportSummary, BreachError> {
+fn write_index(
+    input: impl BufRead,
+    file: File,
+    path: &Path,
+    layout: Layout,
+) -> Result<ImportSummary, BreachError> {
     let io = |source| BreachError::Io {
         path: path.to_path_buf(),
         source,
@@ -118,7 +171,7 @@ fn write_index(input: impl BufRead, file: File, path: &Path) -> Result<ImportSum
     let mut lines: u64 = 0;
     let mut line_no: u64 = 0;
     let mut prev_full: Option<[u8; 20]> = None;
-    let mut pending: Option<([u8; 8], u32)> = None;
+    let mut pending: Option<([u8; 20], u32)> = None;
     let mut buf = Vec::with_capacity(64);
     let mut input = input;
     loop {
@@ -138,21 +191,21 @@ fn write_index(input: impl BufRead, file: File, path: &Path) -> Result<ImportSum
             return Err(BreachError::Unsorted { line: line_no });
         }
         prev_full = Some(hash);
-        let mut key = [0u8; 8];
-        key.copy_from_slice(&hash[..8]);
+        // Hashes that agree on every stored byte are one record (only in the compact layout).
+        let id = layout.identity();
         match &mut pending {
-            Some((k, c)) if *k == key => *c = (*c).max(count),
+            Some((k, c)) if k[..id] == hash[..id] => *c = (*c).max(count),
             _ => {
                 if let Some((k, c)) = pending.take() {
-                    write_record(&mut out, &mut fanout, records, k, c).map_err(io)?;
+                    write_record(&mut out, &mut fanout, records, &k[..id], c).map_err(io)?;
                     records += 1;
                 }
-                pending = Some((key, count));
+                pending = Some((hash, count));
             }
         }
     }
     if let Some((k, c)) = pending.take() {
-        write_record(&mut out, &mut fanout, records, k, c).map_err(io)?;
+        write_record(&mut out, &mut fanout, records, &k[..layout.identity()], c).map_err(io)?;
         records += 1;
     }
     // Buckets after the last written prefix (and empty ones) start where the next one does.
@@ -160,7 +213,7 @@ fn write_index(input: impl BufRead, file: File, path: &Path) -> Result<ImportSum
     let mut file = out.into_inner().map_err(|e| io(e.into_error()))?;
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     let mut header = Vec::with_capacity(HEADER_BYTES as usize);
-    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(layout.magic());
     header.extend_from_slice(&records.to_le_bytes());
     for f in &fanout {
         header.extend_from_slice(&f.to_le_bytes());
@@ -170,7 +223,7 @@ fn write_index(input: impl BufRead, file: File, path: &Path) -> Result<ImportSum
     Ok(ImportSummary {
         lines,
         records,
-        bytes: HEADER_BYTES + records * RECORD_BYTES as u64,
+        bytes: HEADER_BYTES + records * layout.record_bytes() as u64,
     })
 }
 
@@ -181,14 +234,14 @@ fn write_record(
     out: &mut impl Write,
     fanout: &mut [u64],
     index: u64,
-    key: [u8; 8],
+    key: &[u8],
     count: u32,
 ) -> std::io::Result<()> {
     let bucket = usize::from(u16::from_be_bytes([key[0], key[1]]));
     if fanout[bucket] == UNSET {
         fanout[bucket] = index;
     }
-    out.write_all(&key[2..8])?;
+    out.write_all(&key[2..])?;
     out.write_all(&count.to_le_bytes())
 }
 
@@ -253,6 +306,7 @@ fn hex_digit(b: u8) -> Option<u8> {
 pub struct BreachIndex {
     file: File,
     path: PathBuf,
+    layout: Layout,
     records: u64,
     fanout: Box<[u64]>,
 }
@@ -284,12 +338,16 @@ impl BreachIndex {
         }
         let mut header = vec![0u8; HEADER_BYTES as usize];
         file.read_exact_at(&mut header, 0).map_err(io)?;
-        if &header[..8] != MAGIC {
+        let layout = if &header[..8] == Layout::Compact.magic() {
+            Layout::Compact
+        } else if &header[..8] == Layout::Full.magic() {
+            Layout::Full
+        } else {
             return Err(corrupt("bad magic"));
-        }
+        };
         let records = le_u64(&header[8..16]);
         let expected = records
-            .checked_mul(RECORD_BYTES as u64)
+            .checked_mul(layout.record_bytes() as u64)
             .and_then(|b| b.checked_add(HEADER_BYTES));
         if expected != Some(len) {
             return Err(corrupt("size does not match the record count"));
@@ -302,9 +360,58 @@ impl BreachIndex {
         Ok(BreachIndex {
             file,
             path: path.to_path_buf(),
+            layout,
             records,
             fanout,
         })
+    }
+
+    /// The record layout (only [`Layout::Full`] can answer ranges).
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Every hash whose first 20 bits are `prefix` (a value below 2^20, the first five hex
+    /// digits), with its count, in hash order. One positioned read of the 16-bit bucket,
+    /// bounded by `MAX_BUCKET_RECORDS`. Needs the full layout.
+    pub fn range(&self, prefix: u32) -> Result<Vec<([u8; 20], u32)>, BreachError> {
+        let corrupt = |reason| BreachError::Corrupt {
+            path: self.path.clone(),
+            reason,
+        };
+        if self.layout != Layout::Full {
+            return Err(corrupt(
+                "built without full hashes (passgate breach import --full-hashes)",
+            ));
+        }
+        let prefix = prefix & 0xF_FFFF;
+        let bucket = (prefix >> 4) as usize;
+        let nibble = (prefix & 0xF) as u8;
+        let (lo, hi) = (self.fanout[bucket], self.fanout[bucket + 1]);
+        if hi - lo > MAX_BUCKET_RECORDS {
+            return Err(corrupt("a bucket is implausibly large"));
+        }
+        let rb = self.layout.record_bytes();
+        let mut buf = vec![0u8; (hi - lo) as usize * rb];
+        self.file
+            .read_exact_at(&mut buf, HEADER_BYTES + lo * rb as u64)
+            .map_err(|source| BreachError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        let [b0, b1] = (bucket as u16).to_be_bytes();
+        Ok(buf
+            .chunks_exact(rb)
+            .filter(|rec| rec[0] >> 4 == nibble)
+            .map(|rec| {
+                let mut hash = [0u8; 20];
+                hash[0] = b0;
+                hash[1] = b1;
+                hash[2..].copy_from_slice(&rec[..18]);
+                let c = [rec[18], rec[19], rec[20], rec[21]];
+                (hash, u32::from_le_bytes(c))
+            })
+            .collect())
     }
 
     /// Number of records.
@@ -330,21 +437,24 @@ impl BreachIndex {
     pub fn count_sha1(&self, hash: &[u8; 20]) -> Result<Option<u32>, BreachError> {
         let bucket = usize::from(u16::from_be_bytes([hash[0], hash[1]]));
         let (mut lo, mut hi) = (self.fanout[bucket], self.fanout[bucket + 1]);
-        let want = &hash[2..8];
-        let mut rec = [0u8; RECORD_BYTES];
+        let kb = self.layout.key_bytes();
+        let rb = self.layout.record_bytes();
+        let want = &hash[2..2 + kb];
+        let mut record = [0u8; 22];
+        let rec = &mut record[..rb];
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             self.file
-                .read_exact_at(&mut rec, HEADER_BYTES + mid * RECORD_BYTES as u64)
+                .read_exact_at(rec, HEADER_BYTES + mid * rb as u64)
                 .map_err(|source| BreachError::Io {
                     path: self.path.clone(),
                     source,
                 })?;
-            match rec[..KEY_BYTES].cmp(want) {
+            match rec[..kb].cmp(want) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => {
-                    let c = [rec[6], rec[7], rec[8], rec[9]];
+                    let c = [rec[kb], rec[kb + 1], rec[kb + 2], rec[kb + 3]];
                     return Ok(Some(u32::from_le_bytes(c)));
                 }
             }
@@ -441,6 +551,44 @@ mod tests {
         let line = format!("{}:42", sha1_hex("hunter2").to_lowercase());
         let (_dir, idx) = build(&line)?;
         assert_eq!(idx.count("hunter2")?, Some(42));
+        Ok(())
+    }
+
+    #[test]
+    fn full_hashes_answer_ranges_exactly() -> Result<(), Box<dyn std::error::Error>> {
+        let pw: Vec<String> = (0..3000).map(|i| format!("range-{i}")).collect();
+        let refs: Vec<&str> = pw.iter().map(String::as_str).collect();
+        let text = corpus(&refs);
+        let dir = tempfile::tempdir()?;
+        let full = dir.path().join("full.idx");
+        let summary = import_as(text.as_bytes(), &full, Layout::Full)?;
+        assert_eq!(summary.bytes, HEADER_BYTES + 3000 * 22);
+        let idx = BreachIndex::open(&full)?;
+        assert_eq!(idx.layout(), Layout::Full);
+        for (i, p) in refs.iter().enumerate() {
+            assert_eq!(idx.count(p)?, Some(u32::try_from(i + 1)?));
+        }
+        // Every line of the corpus is in the range of its first five hex digits, and a range
+        // holds nothing else.
+        let mut seen = 0;
+        for line in text.lines() {
+            let hex = &line[..40];
+            let prefix = u32::from_str_radix(&hex[..5], 16)?;
+            let range = idx.range(prefix)?;
+            let hexes: Vec<String> = range
+                .iter()
+                .map(|(h, _)| h.iter().map(|b| format!("{b:02X}")).collect())
+                .collect();
+            assert!(hexes.iter().any(|h| h == hex), "{hex} not in its range");
+            assert!(hexes.iter().all(|h| h.starts_with(&hex[..5])));
+            seen += 1;
+        }
+        assert_eq!(seen, 3000);
+        // The compact layout cannot answer ranges.
+        let compact = dir.path().join("compact.idx");
+        import(text.as_bytes(), &compact)?;
+        let idx = BreachIndex::open(&compact)?;
+        assert!(matches!(idx.range(0), Err(BreachError::Corrupt { .. })));
         Ok(())
     }
 

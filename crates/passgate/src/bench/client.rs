@@ -96,7 +96,7 @@ pub struct Req {
     /// Method.
     pub method: Method,
     /// Path and query.
-    pub path: &'static str,
+    pub path: std::borrow::Cow<'static, str>,
     /// Extra headers.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Body.
@@ -170,7 +170,7 @@ impl Conn {
         self.sender.ready().await?;
         let mut builder = hyper::Request::builder()
             .method(req.method.clone())
-            .uri(req.path)
+            .uri(req.path.as_ref())
             .header(HOST, self.host.clone());
         for (name, value) in &req.headers {
             builder = builder.header(name, value);

@@ -12,6 +12,7 @@ mod driver;
 mod flows;
 mod open_loop;
 mod protocol;
+mod range;
 mod report;
 mod scenarios;
 mod server;
@@ -54,6 +55,9 @@ pub enum Scenario {
     Policy,
     /// Breached-password index lookups on a generated corpus (no server).
     Breach,
+    /// The breached-password range API (`GET /range/{prefix}`) under load, served from a
+    /// generated full-hash index by an in-process server.
+    Range,
     /// A long mix of logins, changes, rejected tickets and garbage requests; reports the
     /// server's memory and open files at the start and the end.
     Soak,
@@ -72,6 +76,7 @@ impl Scenario {
             Scenario::IdleConnections => "idle-connections",
             Scenario::Policy => "policy",
             Scenario::Breach => "breach",
+            Scenario::Range => "range",
             Scenario::Soak => "soak",
         }
     }
@@ -84,6 +89,7 @@ impl Scenario {
             Scenario::Reject => 32,
             Scenario::IdleConnections => 1000,
             Scenario::Policy | Scenario::Breach => 1,
+            Scenario::Range => 8 * cores,
             Scenario::Soak => 4 * cores,
         }
     }
@@ -91,7 +97,11 @@ impl Scenario {
     fn needs_users(self) -> bool {
         !matches!(
             self,
-            Scenario::Reject | Scenario::IdleConnections | Scenario::Policy | Scenario::Breach
+            Scenario::Reject
+                | Scenario::IdleConnections
+                | Scenario::Policy
+                | Scenario::Breach
+                | Scenario::Range
         )
     }
 }
@@ -126,7 +136,7 @@ pub struct BenchArgs {
     /// With --url: the server's process id, to report its memory.
     #[arg(long, requires = "url")]
     pub server_pid: Option<u32>,
-    /// `breach`: entries in the generated Pwned Passwords corpus.
+    /// `breach` and `range`: entries in the generated Pwned Passwords corpus.
     #[arg(long, default_value_t = 10_000_000)]
     pub entries: u64,
 }
@@ -217,6 +227,19 @@ pub async fn run(
         Scenario::Breach => {
             return crate::microbench::report_breach(args.entries, duration)
                 .map_err(|e| BenchError::Setup(format!("breach benchmark: {e}")))
+        }
+        Scenario::Range => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let concurrency = match args.concurrency.as_slice() {
+                [] => Scenario::Range.default_concurrency(cores),
+                [n] if *n > 0 => *n,
+                _ => {
+                    return Err(BenchError::Usage(
+                        "--scenario range takes one --concurrency".into(),
+                    ))
+                }
+            };
+            return range::run(args.entries, duration, concurrency).await;
         }
         _ => {}
     }
@@ -384,7 +407,7 @@ async fn run_level(
         (Scenario::Attack, _) => scenarios::attack(&ctx).await,
         (Scenario::IdleConnections, _) => scenarios::idle_connections(&ctx).await,
         (Scenario::Soak, _) => soak::soak(&ctx).await,
-        (Scenario::Policy | Scenario::Breach, _) => {
+        (Scenario::Policy | Scenario::Breach | Scenario::Range, _) => {
             return Err(BenchError::Usage(
                 "micro-benchmarks run without a server".into(),
             ))

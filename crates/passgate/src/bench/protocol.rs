@@ -86,7 +86,7 @@ pub fn login(
     };
     Req {
         method,
-        path,
+        path: path.into(),
         headers: headers(api, forwarded_for),
         body: Bytes::from(body),
     }
@@ -119,7 +119,7 @@ pub fn change(api: Api, token: &SecretString, old: &Password, new: &Password) ->
     };
     Req {
         method,
-        path,
+        path: path.into(),
         headers: headers(api, None),
         body: Bytes::from(body),
     }
@@ -129,7 +129,7 @@ pub fn change(api: Api, token: &SecretString, old: &Password, new: &Password) ->
 pub fn get(path: &'static str) -> Req {
     Req {
         method: Method::GET,
-        path,
+        path: path.into(),
         headers: Vec::new(),
         body: Bytes::new(),
     }

@@ -42,7 +42,7 @@ impl GarbageFlow {
         let form = HeaderValue::from_static("application/x-www-form-urlencoded");
         let req = |method: Method, path: &'static str, ct: &HeaderValue, body: String| Req {
             method,
-            path,
+            path: path.into(),
             headers: vec![(CONTENT_TYPE, ct.clone())],
             body: Bytes::from(body),
         };

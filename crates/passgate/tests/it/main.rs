@@ -22,6 +22,7 @@ mod outbox;
 mod parser_limits;
 mod pg_tls;
 mod policy;
+mod range;
 mod reset;
 mod rest;
 mod secrets;
