@@ -49,6 +49,9 @@
       var body = new URLSearchParams();
       body.set("csrf", csrf.value);
       body.set("password", input.value);
+      // The reset page: the link's token names the user whose context words apply.
+      var token = form.querySelector("input[name=token]");
+      if (token) body.set("token", token.value);
       fetch(url, {
         method: "POST",
         credentials: "same-origin",

@@ -229,6 +229,16 @@ impl Core {
         Ok(())
     }
 
+    /// The user a reset link is for, if the link is valid now; the link stays valid. The
+    /// reset page uses it to judge a new password with that user's context words while the
+    /// person types (the 122-bit token is what makes guessing it pointless).
+    pub async fn reset_link_user(&self, token: &str) -> Result<Option<UserRecord>, CoreError> {
+        match ResetToken::parse(token) {
+            Some(t) => self.token_user(&t, self.clock.now()).await,
+            None => Ok(None),
+        }
+    }
+
     /// The user a token may reset, if it is valid now.
     async fn token_user(
         &self,

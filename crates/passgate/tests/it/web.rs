@@ -421,3 +421,74 @@ async fn pages_can_be_turned_off() -> TestResult {
     assert!(r.headers().get("content-security-policy").is_none());
     Ok(())
 }
+
+#[tokio::test]
+async fn the_reset_page_judges_with_the_users_context_words_and_spends_nothing() -> TestResult {
+    let s = TestServer::start().await?;
+    s.add_user("margaret", OLD).await?;
+    let issued = s
+        .core
+        .operator_reset_link(
+            &passgate_core::RequestContext::new(passgate_core::audit::FrontEnd::Cli),
+            "margaret",
+            &s.url("/account/reset"),
+        )
+        .await?;
+    let link = secrecy::ExposeSecret::expose_secret(&issued.link).to_owned();
+    let token = link
+        .split("token=")
+        .nth(1)
+        .ok_or("no token in the link")?
+        .to_owned();
+    let mut b = Browser::new(&s)?;
+    let csrf = b
+        .get(&format!("/account/reset?token={token}"))
+        .await?
+        .csrf();
+    let candidate = "Margaret.Margaret.2026";
+    let failed = |body: &str| -> Result<Vec<String>, serde_json::Error> {
+        let v: serde_json::Value = serde_json::from_str(body)?;
+        Ok(v["rules"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|r| r["state"] == "fail")
+                    .filter_map(|r| r["code"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    };
+    let with_link = b
+        .post(
+            "/account/reset/check",
+            &[("password", candidate), ("csrf", &csrf), ("token", &token)],
+        )
+        .await?;
+    assert!(
+        failed(&with_link.body)?.contains(&"context_word".to_owned()),
+        "{}",
+        with_link.body
+    );
+    let without = b
+        .post(
+            "/account/reset/check",
+            &[("password", candidate), ("csrf", &csrf)],
+        )
+        .await?;
+    assert!(!failed(&without.body)?.contains(&"context_word".to_owned()));
+    // The check spent nothing: the link still sets a password.
+    let done = b
+        .post(
+            "/account/reset",
+            &[
+                ("token", &token),
+                ("csrf", &csrf),
+                ("new", NEW),
+                ("confirm", NEW),
+            ],
+        )
+        .await?;
+    assert!(done.status < 400, "{} {}", done.status, done.body);
+    assert!(s.login("margaret", NEW).await?.is_some());
+    Ok(())
+}

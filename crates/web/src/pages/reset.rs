@@ -242,5 +242,11 @@ pub(crate) async fn check(State(web): State<Web>, req: Request) -> Response {
         Ok(f) => f,
         Err(r) => return r,
     };
-    super::password::verdict(&web, None, form.text("password")).await
+    // With a valid link, the rules are that user's (context words included); without, the
+    // general ones. Nothing is spent: the token is only used when the password is saved.
+    let user = match form.get("token") {
+        Some(token) => web.core.reset_link_user(token).await.ok().flatten(),
+        None => None,
+    };
+    super::password::verdict(&web, user.as_ref(), form.text("password")).await
 }
