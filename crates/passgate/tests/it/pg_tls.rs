@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::backup::soap_login_works;
 use crate::cli::passgate;
-use crate::connections::health_and_login_answer;
 use crate::harness::TestResult;
 use crate::serve_process::{add_user, serve, sigterm};
 
@@ -214,7 +214,10 @@ async fn passgate_reaches_postgres_over_verified_tls_and_refuses_an_unknown_serv
     add_user(&verified, "tls-db")?;
     let dir = tempfile::tempdir()?;
     let served = serve(dir.path(), &verified, None, &[]).await?;
-    health_and_login_answer(served.addr, "tls-db").await?;
+    assert!(
+        soap_login_works(served.addr, "tls-db").await,
+        "no sign-in over verified TLS"
+    );
     sigterm(&served.child)?;
 
     // Without TLS the server refuses (so the connections above were encrypted).
