@@ -5,6 +5,8 @@
 //! takes turns among upstream (heap memory), the fork with heap memory, and the fork with a
 //! `BlockMemory` (huge pages on Linux, as passgate uses), rotating which goes first, so drift
 //! in the machine's speed weighs on all alike. It prints medians and the ratios that matter.
+// passgate: a benchmark program, not a request path; failures should stop it loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;
 

@@ -62,8 +62,11 @@ impl Block {
     /// Load a block from a block-sized byte slice
     #[inline(always)]
     pub(crate) fn load(&mut self, input: &[u8; Block::SIZE]) {
-        for (i, chunk) in input.chunks(8).enumerate() {
-            self.0[i] = u64::from_le_bytes(chunk.try_into().expect("should be 8 bytes"));
+        for (i, chunk) in input.chunks_exact(8).enumerate() {
+            // passgate: copied into an array instead of upstream's `try_into().expect(..)`.
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.0[i] = u64::from_le_bytes(word);
         }
     }
 

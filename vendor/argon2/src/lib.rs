@@ -495,6 +495,7 @@ impl<'key> Argon2<'key> {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         {
             /// Enable AVX2 optimizations.
+            #[allow(unsafe_code)] // passgate: target_feature functions are unsafe to call
             #[target_feature(enable = "avx2")]
             unsafe fn compress_into_avx2<F: FnMut(u64)>(
                 out: &mut Block,
@@ -507,6 +508,9 @@ impl<'key> Argon2<'key> {
             }
 
             if self.cpu_feat_avx2.get() {
+                // SAFETY: AVX2 was detected on this CPU at run time (`cpu_feat_avx2`), which
+                // is the only requirement of calling an `avx2` target-feature function.
+                #[allow(unsafe_code)]
                 return unsafe { compress_into_avx2(out, xor_into, rhs, lhs, hook) };
             }
         }
@@ -518,12 +522,15 @@ impl<'key> Argon2<'key> {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         {
             /// Enable AVX2 optimizations.
+            #[allow(unsafe_code)] // passgate: target_feature functions are unsafe to call
             #[target_feature(enable = "avx2")]
             unsafe fn compress_avx2<F: FnMut(u64)>(rhs: &Block, lhs: &Block, hook: F) -> Block {
                 Block::compress(rhs, lhs, hook)
             }
 
             if self.cpu_feat_avx2.get() {
+                // SAFETY: as in `compress_into`: AVX2 was detected at run time.
+                #[allow(unsafe_code)]
                 return unsafe { compress_avx2(rhs, lhs, hook) };
             }
         }
@@ -854,7 +861,10 @@ fn prefetch_block(base: *const Block, index: usize) {
         for line in 0..Block::SIZE / 64 {
             // SAFETY: `_mm_prefetch` needs only SSE, which every x86_64 CPU has, and it
             // does not dereference the pointer (a prefetch never faults).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(block.wrapping_add(line * 64)) };
+            #[allow(unsafe_code)]
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(block.wrapping_add(line * 64))
+            };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

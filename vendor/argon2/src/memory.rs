@@ -98,6 +98,7 @@ impl core::fmt::Debug for BlockMemory {
 }
 
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // passgate: the one module of the fork that maps memory itself.
 mod huge {
     use crate::Block;
     use core::ptr::NonNull;
