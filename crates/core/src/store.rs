@@ -60,6 +60,26 @@ pub struct NewUser {
     pub created_at: Timestamp,
 }
 
+/// A user to import with a password hash from another system (`passgate user import`).
+#[derive(Clone)]
+pub struct ImportedUser {
+    /// The user; `password_hash` is the stored legacy value (see `credential::legacy`).
+    pub user: NewUser,
+    /// When the password was set (in the other system when the file says, else now).
+    pub password_changed_at: Timestamp,
+    /// The user must change the password at the first sign-in (`import.require_change`).
+    pub must_change: bool,
+}
+
+impl std::fmt::Debug for ImportedUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportedUser")
+            .field("username", &self.user.username)
+            .field("password_hash", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
 /// How to find a user.
 #[derive(Debug, Clone, Copy)]
 pub enum UserLookup<'a> {
@@ -241,6 +261,20 @@ pub trait Store: Send + Sync + 'static {
         user: &NewUser,
         audit: &AuditEvent,
     ) -> Result<UserRecord, CoreError>;
+
+    /// Inserts imported users and `audit` in one transaction, each with the next free
+    /// associate id. A user whose name is taken (by a stored user or an earlier one of
+    /// `users`) is skipped. Returns, for each of `users`, whether it was inserted.
+    async fn import_users(
+        &self,
+        users: &[ImportedUser],
+        audit: &AuditEvent,
+    ) -> Result<Vec<bool>, CoreError>;
+
+    /// How many users there are per scheme prefix of their stored hash: the text up to and
+    /// including its first `$` after the first character (`$argon2id$`, `$2b$`,
+    /// `pbkdf2_sha256$`, `aspnet-identity-v3$`, …), or the empty string when there is none.
+    async fn password_scheme_counts(&self) -> Result<Vec<(String, u64)>, CoreError>;
 
     /// Finds one user.
     async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError>;

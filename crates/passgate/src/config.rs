@@ -13,6 +13,7 @@ use passgate_core::credential::{HashParams, HashThreadPolicy, PolicyConfig};
 use passgate_core::CoreConfig;
 use serde::Deserialize;
 
+mod import;
 mod mail;
 mod web;
 mod webapi;
@@ -107,6 +108,8 @@ struct FileConfig {
     webapi: webapi::WebApiFile,
     #[serde(default)]
     web: web::WebFile,
+    #[serde(default)]
+    import: import::ImportFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -555,6 +558,7 @@ impl Settings {
             session_idle: idle,
             session_absolute: absolute,
             policy,
+            import: import::import_config(&f.import)?,
             ..defaults
         };
         let request_timeout_secs: u64 = env_parse("PASSGATE_REQUEST_TIMEOUT_SECS")?

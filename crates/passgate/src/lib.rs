@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod conn;
 pub mod db_copy;
+pub mod import_cmd;
+pub mod import_file;
 pub mod mail_cmd;
 pub mod metrics;
 pub mod microbench;

@@ -114,9 +114,49 @@ impl Argon2Worker {
         Ok(phc.to_string())
     }
 
-    /// Verifies `password` against a stored PHC string in constant time. A stored string
-    /// that cannot be parsed is an internal error, never a panic.
-    pub fn verify(&mut self, password: &str, phc: &str) -> Result<bool, CoreError> {
+    /// Verifies `password` against a stored hash in constant time: an Argon2 PHC string, or an
+    /// imported legacy hash (see [`super::legacy`]). A legacy verification that fails is
+    /// followed by one Argon2id run with the configured parameters, so a wrong password costs
+    /// at least what it costs for an Argon2id user or an unknown one; the value that no
+    /// password matches ([`super::legacy::NO_PASSWORD`]) costs that one run too. A stored
+    /// string that cannot be parsed is an internal error (without the string), never a panic.
+    pub fn verify(&mut self, password: &str, stored: &str) -> Result<bool, CoreError> {
+        if stored.starts_with("$argon2") {
+            return self.verify_argon2(password, stored);
+        }
+        let ok = if stored == super::legacy::NO_PASSWORD {
+            false
+        } else {
+            let legacy = super::legacy::LegacyHash::parse_stored(stored)
+                .map_err(|e| CoreError::Internal(format!("stored legacy hash unreadable: {e}")))?;
+            self.metrics.legacy_verify.fetch_add(1, Ordering::Relaxed);
+            self.operations += 1;
+            legacy.verify(password)
+        };
+        if !ok {
+            self.burn(password)?;
+        }
+        Ok(ok)
+    }
+
+    /// One Argon2id run with the configured parameters whose result is thrown away: the cost
+    /// of a verification, for paths that must not be cheaper than one.
+    fn burn(&mut self, password: &str) -> Result<(), CoreError> {
+        let mut out = [0u8; 32];
+        self.metrics.argon2_verify.fetch_add(1, Ordering::Relaxed);
+        self.operations += 1;
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                b"passgate-equal-cost",
+                &mut out,
+                &mut self.memory,
+            )
+            .map_err(|e| CoreError::Internal(format!("argon2: {e}")))
+    }
+
+    /// Verifies against an Argon2 PHC string.
+    fn verify_argon2(&mut self, password: &str, phc: &str) -> Result<bool, CoreError> {
         let parsed = PasswordHash::new(phc)
             .map_err(|e| CoreError::Internal(format!("stored hash unreadable: {e}")))?;
         let algorithm = Algorithm::try_from(parsed.algorithm)
