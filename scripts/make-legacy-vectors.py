@@ -6,7 +6,9 @@ documented formats (no .NET runtime here), for passgate's legacy verifiers and i
 
 Iteration counts are small (fast tests) but every string has its original, real format.
 Run with the virtualenv of .ci/run (passlib, bcrypt, Django, argon2-cffi):
-    .venv/bin/python scripts/make-legacy-vectors.py
+    .venv/bin/python scripts/make-legacy-vectors.py [OUTPUT]
+(OUTPUT defaults to the fixture; the end-to-end tests write fresh vectors to a scratch file
+and import those too, so every CI run checks passgate against the current originals.)
 """
 
 import base64
@@ -147,11 +149,12 @@ def main():
         },
         "vectors": vectors(),
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w", encoding="utf-8") as f:
+    out = sys.argv[1] if len(sys.argv) > 1 else OUT
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=1, ensure_ascii=False)
         f.write("\n")
-    print(f"wrote {len(data['vectors'])} vectors to {os.path.relpath(OUT)}")
+    print(f"wrote {len(data['vectors'])} vectors to {os.path.relpath(out)}")
 
 
 if __name__ == "__main__":

@@ -376,7 +376,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(UserCommand::List { json }) => user_list(settings, json).await,
         Command::User(UserCommand::Import(args)) => {
             let core = cli_core(&settings).await?;
-            Ok(crate::import_cmd::run(&core, &cli_ctx(), &args).await?)
+            Ok(crate::import_cmd::run(core, &cli_ctx(), &args).await?)
         }
         Command::User(UserCommand::Lock { name, until, json }) => {
             let until = until.as_deref().map(parse_time).transpose()?;

@@ -7,10 +7,11 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufReader, IsTerminal};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use passgate_core::credential::legacy::StoredFormat;
-use passgate_core::service::ImportRefusal;
+use passgate_core::service::{BatchResult, ImportRefusal};
 use passgate_core::store::{ImportedUser, UserLookup};
 use passgate_core::{Core, CoreError, RequestContext};
 
@@ -91,14 +92,23 @@ impl Report {
     }
 }
 
-/// A prepared user and the line it came from.
-struct Pending {
-    line: u64,
-    user: ImportedUser,
+/// Prepared users and the lines they came from.
+#[derive(Default)]
+struct Batch {
+    lines: Vec<u64>,
+    users: Vec<ImportedUser>,
 }
 
-/// Runs the import.
-pub async fn run(core: &Core, ctx: &RequestContext, args: &ImportArgs) -> Result<(), ImportError> {
+/// A batch being stored by a task of its own while the next one is read.
+type InFlight = tokio::task::JoinHandle<(Batch, Result<BatchResult, CoreError>)>;
+
+/// Runs the import. While one batch is stored (on the database's side: SQLite's writer
+/// thread, or PostgreSQL), the next one is read and validated.
+pub async fn run(
+    core: Arc<Core>,
+    ctx: &RequestContext,
+    args: &ImportArgs,
+) -> Result<(), ImportError> {
     let format = args
         .format
         .or_else(|| ImportFormat::from_path(&args.file))
@@ -132,7 +142,8 @@ pub async fn run(core: &Core, ctx: &RequestContext, args: &ImportArgs) -> Result
     };
     // --dry-run: names seen so far in the file (the database catches these otherwise).
     let mut seen: HashSet<String> = HashSet::new();
-    let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
+    let mut batch = Batch::default();
+    let mut in_flight: Option<InFlight> = None;
     while let Some(line) = lines.next_line()? {
         let (n, text) = match line {
             Line::TooLong(n) => {
@@ -182,9 +193,18 @@ pub async fn run(core: &Core, ctx: &RequestContext, args: &ImportArgs) -> Result
                     .or_default() += 1;
             }
         } else {
-            batch.push(Pending { line: n, user });
-            if batch.len() >= BATCH {
-                store_batch(core, ctx, &mut batch, &mut report).await?;
+            batch.lines.push(n);
+            batch.users.push(user);
+            if batch.users.len() >= BATCH {
+                if let Some(previous) = in_flight.take() {
+                    finish(previous, &mut report).await?;
+                }
+                let full = std::mem::take(&mut batch);
+                let (core, ctx) = (Arc::clone(&core), ctx.clone());
+                in_flight = Some(tokio::spawn(async move {
+                    let result = core.import_batch(&ctx, &full.users).await;
+                    (full, result)
+                }));
             }
         }
         if let Some(bar) = &progress {
@@ -194,7 +214,13 @@ pub async fn run(core: &Core, ctx: &RequestContext, args: &ImportArgs) -> Result
             }
         }
     }
-    store_batch(core, ctx, &mut batch, &mut report).await?;
+    if let Some(previous) = in_flight.take() {
+        finish(previous, &mut report).await?;
+    }
+    if !batch.users.is_empty() {
+        let result = core.import_batch(ctx, &batch.users).await;
+        record(batch, result, &mut report)?;
+    }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -206,34 +232,36 @@ pub async fn run(core: &Core, ctx: &RequestContext, args: &ImportArgs) -> Result
     Ok(())
 }
 
-/// Stores `batch` (one transaction) and empties it; names already taken are refused lines.
-async fn store_batch(
-    core: &Core,
-    ctx: &RequestContext,
-    batch: &mut Vec<Pending>,
+/// Waits for a batch being stored and records its outcome.
+async fn finish(task: InFlight, report: &mut Report) -> Result<(), ImportError> {
+    let (batch, result) = task
+        .await
+        .map_err(|e| CoreError::Internal(format!("import task: {e}")))?;
+    record(batch, result, report)
+}
+
+/// Counts a stored batch: names already taken are refused lines.
+fn record(
+    batch: Batch,
+    result: Result<BatchResult, CoreError>,
     report: &mut Report,
 ) -> Result<(), ImportError> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let users: Vec<ImportedUser> = batch.iter().map(|p| p.user.clone()).collect();
-    let inserted = core.import_batch(ctx, &users).await?;
-    for (p, ok) in batch.iter().zip(inserted) {
+    let inserted = result?;
+    for ((line, user), ok) in batch.lines.into_iter().zip(batch.users).zip(inserted) {
         if ok {
             report.imported += 1;
             *report
                 .formats
-                .entry(StoredFormat::of(&p.user.user.password_hash).name())
+                .entry(StoredFormat::of(&user.user.password_hash).name())
                 .or_default() += 1;
         } else {
             report.refuse(
-                p.line,
-                Some(p.user.user.username.to_string()),
+                line,
+                Some(user.user.username.to_string()),
                 ImportRefusal::Duplicate.to_string(),
             );
         }
     }
-    batch.clear();
     Ok(())
 }
 

@@ -11,6 +11,7 @@ pub mod conn;
 pub mod db_copy;
 pub mod import_cmd;
 pub mod import_file;
+pub mod legacy_cost;
 pub mod mail_cmd;
 pub mod metrics;
 pub mod microbench;

@@ -54,6 +54,9 @@ pub enum Scenario {
     Policy,
     /// Breached-password index lookups on a generated corpus (no server).
     Breach,
+    /// Verifying an imported legacy hash at the largest accepted cost of each format, next
+    /// to one Argon2id verification (no server).
+    LegacyCost,
     /// A long mix of logins, changes, rejected tickets and garbage requests; reports the
     /// server's memory and open files at the start and the end.
     Soak,
@@ -72,6 +75,7 @@ impl Scenario {
             Scenario::IdleConnections => "idle-connections",
             Scenario::Policy => "policy",
             Scenario::Breach => "breach",
+            Scenario::LegacyCost => "legacy-cost",
             Scenario::Soak => "soak",
         }
     }
@@ -83,7 +87,7 @@ impl Scenario {
             Scenario::Attack => cores,
             Scenario::Reject => 32,
             Scenario::IdleConnections => 1000,
-            Scenario::Policy | Scenario::Breach => 1,
+            Scenario::Policy | Scenario::Breach | Scenario::LegacyCost => 1,
             Scenario::Soak => 4 * cores,
         }
     }
@@ -91,7 +95,11 @@ impl Scenario {
     fn needs_users(self) -> bool {
         !matches!(
             self,
-            Scenario::Reject | Scenario::IdleConnections | Scenario::Policy | Scenario::Breach
+            Scenario::Reject
+                | Scenario::IdleConnections
+                | Scenario::Policy
+                | Scenario::Breach
+                | Scenario::LegacyCost
         )
     }
 }
@@ -214,6 +222,7 @@ pub async fn run(
     let duration = Duration::from_secs_f64(args.duration);
     match args.scenario {
         Scenario::Policy => return crate::microbench::report_policy(duration),
+        Scenario::LegacyCost => return crate::legacy_cost::report(settings.core.hash, duration),
         Scenario::Breach => {
             return crate::microbench::report_breach(args.entries, duration)
                 .map_err(|e| BenchError::Setup(format!("breach benchmark: {e}")))
@@ -384,7 +393,7 @@ async fn run_level(
         (Scenario::Attack, _) => scenarios::attack(&ctx).await,
         (Scenario::IdleConnections, _) => scenarios::idle_connections(&ctx).await,
         (Scenario::Soak, _) => soak::soak(&ctx).await,
-        (Scenario::Policy | Scenario::Breach, _) => {
+        (Scenario::Policy | Scenario::Breach | Scenario::LegacyCost, _) => {
             return Err(BenchError::Usage(
                 "micro-benchmarks run without a server".into(),
             ))

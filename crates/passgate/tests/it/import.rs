@@ -59,6 +59,37 @@ async fn rest_login(
     }
 }
 
+/// Per imported user: name, password, and the source of its vector.
+type Users = Vec<(String, String, String)>;
+
+/// The import file for `vectors` (user `<prefix><i>` per vector) and its users.
+fn jsonl_of(
+    vectors: &[serde_json::Value],
+    prefix: &str,
+) -> Result<(String, Users), Box<dyn std::error::Error>> {
+    let mut lines = String::new();
+    let mut users = Vec::new();
+    for (i, v) in vectors.iter().enumerate() {
+        let name = format!("{prefix}{i}");
+        let mut row = serde_json::json!({
+            "username": name,
+            "email": format!("{name}@example.com"),
+            "fullName": format!("Legacy User {i}"),
+            "passwordHash": v["passwordHash"],
+        });
+        for key in ["hashFormat", "salt"] {
+            if let Some(x) = v.get(key) {
+                row[key] = x.clone();
+            }
+        }
+        lines.push_str(&format!("{row}\n"));
+        let password = v["password"].as_str().ok_or("no password")?.to_owned();
+        let source = v["source"].as_str().unwrap_or("?").to_owned();
+        users.push((name, password, source));
+    }
+    Ok((lines, users))
+}
+
 async fn stored_hash(s: &TestServer, name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let n = Username::parse(name)?;
     Ok(s.core
@@ -79,26 +110,7 @@ async fn every_format_imports_and_upgrades() -> TestResult {
     let vectors = vectors()?;
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("users.jsonl");
-    let mut lines = String::new();
-    let mut users = Vec::new();
-    for (i, v) in vectors.iter().enumerate() {
-        let name = format!("legacy{i}");
-        let mut row = serde_json::json!({
-            "username": name,
-            "email": format!("{name}@example.com"),
-            "fullName": format!("Legacy User {i}"),
-            "passwordHash": v["passwordHash"],
-        });
-        for key in ["hashFormat", "salt"] {
-            if let Some(x) = v.get(key) {
-                row[key] = x.clone();
-            }
-        }
-        lines.push_str(&format!("{row}\n"));
-        let password = v["password"].as_str().ok_or("no password")?.to_owned();
-        let source = v["source"].as_str().unwrap_or("?").to_owned();
-        users.push((name, password, source));
-    }
+    let (lines, users) = jsonl_of(&vectors, "legacy")?;
     std::fs::write(&file, &lines)?;
     let path = file.to_string_lossy().into_owned();
 
@@ -392,5 +404,60 @@ async fn changing_a_legacy_password_verifies_the_old_one() -> TestResult {
     assert!(stored_hash(&s, "changer").await?.starts_with("$argon2id$"));
     assert!(s.login("changer", new).await?.is_some(), "{body}");
     assert_eq!(s.login("changer", old).await?, None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn fresh_hashes_from_the_original_implementations_sign_in() -> TestResult {
+    // The committed fixture is checked on every run; this makes new hashes with the real
+    // Django, passlib, bcrypt and argon2-cffi (new salts, the installed versions) and signs in
+    // with each, so passgate is checked against the originals as they are today.
+    let Some(python) = test_python(
+        "legacy-hash vectors test",
+        "passlib, bcrypt, Django, argon2-cffi",
+    ) else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let out_path = dir.path().join("fresh.json");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/make-legacy-vectors.py"
+    );
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(&out_path)
+        .output()?;
+    ok(&out)?;
+    let fresh: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out_path)?)?;
+    let vectors = fresh["vectors"].as_array().cloned().unwrap_or_default();
+    assert!(vectors.len() >= 60);
+    let s = TestServer::start_with(|st| {
+        st.core.hash = fast_params();
+        st.core.throttle.address_limit = 10_000;
+    })
+    .await?;
+    let (lines, users) = jsonl_of(&vectors, "fresh")?;
+    let file = dir.path().join("fresh.jsonl");
+    std::fs::write(&file, lines)?;
+    let out = passgate(
+        &s.db_url,
+        &["user", "import", &file.to_string_lossy(), "--json"],
+        None,
+    )?;
+    let report: serde_json::Value = serde_json::from_str(&ok(&out)?)?;
+    assert_eq!(report["imported"], users.len(), "{report}");
+    for (i, (name, password, source)) in users.iter().enumerate() {
+        let signed_in = if i % 2 == 0 {
+            s.login(name, password).await?
+        } else {
+            rest_login(&s, name, password).await?
+        };
+        assert!(signed_in.is_some(), "{source}: right password refused");
+        assert!(
+            stored_hash(&s, name).await?.starts_with("$argon2id$"),
+            "{source}"
+        );
+    }
     Ok(())
 }

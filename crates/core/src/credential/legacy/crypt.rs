@@ -2,7 +2,7 @@
 
 use subtle::ConstantTimeEq;
 
-use super::limits::{self, MAX_BCRYPT_COST, MAX_SHA_CRYPT_ROUNDS};
+use super::limits::{self, MAX_BCRYPT_COST, MAX_SHA256_CRYPT_ROUNDS, MAX_SHA512_CRYPT_ROUNDS};
 use super::{LegacyFormat, LegacyHashError};
 
 /// The 64 characters of crypt's base64 (bcrypt uses the same set in another order).
@@ -66,7 +66,12 @@ pub(super) fn parse_sha_crypt(
             if n < 1000 {
                 return Err(malformed("rounds below 1000"));
             }
-            limits::too_costly(format, "rounds", n, MAX_SHA_CRYPT_ROUNDS)?;
+            let max = if sha512 {
+                MAX_SHA512_CRYPT_ROUNDS
+            } else {
+                MAX_SHA256_CRYPT_ROUNDS
+            };
+            limits::too_costly(format, "rounds", n, max)?;
             (usize::try_from(n).map_err(|_| malformed("rounds"))?, rest)
         }
         None => (5000, rest),
