@@ -71,4 +71,25 @@ mod tests {
         .is_err());
         Ok(())
     }
+
+    #[test]
+    fn the_table_in_a_file() -> Result<(), ConfigError> {
+        let text = "[import]\nrequire_change = true\nmax_legacy_age_days = 30\n";
+        let s = super::super::Settings::from_text(
+            Some(("t.toml", text)),
+            &super::super::Overrides::default(),
+        )?;
+        assert!(s.core.import.require_change);
+        assert_eq!(
+            s.core.import.max_legacy_age,
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        let typo = "[import]\nrequire_changes = true\n";
+        assert!(super::super::Settings::from_text(
+            Some(("t.toml", typo)),
+            &super::super::Overrides::default()
+        )
+        .is_err());
+        Ok(())
+    }
 }
