@@ -1,8 +1,8 @@
 //! `passgate user import FILE [--format csv|jsonl] [--dry-run] [--json]`: users with the
 //! password hashes of another system (docs/migration.md). Each line is validated whole by the
 //! core ([`passgate_core::Core::prepare_import`]); refused lines are reported with their
-//! number and nothing of them is stored; the rest is stored in batches of [`BATCH`] users,
-//! one transaction each. A progress bar is drawn on a terminal only.
+//! number and nothing of them is stored; the rest is stored in batches (of [`BATCH`] users by
+//! default), one transaction each. A progress bar is drawn on a terminal only.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufReader, IsTerminal};
@@ -17,8 +17,13 @@ use passgate_core::{Core, CoreError, RequestContext};
 
 use crate::import_file::{too_long, ImportFormat, Line, LineReader, RowParser};
 
-/// Users per transaction.
-pub const BATCH: usize = 5000;
+/// Users per transaction by default. Large, because each commit writes every index page its
+/// users touched (the name and e-mail indexes are hit at random places), and fewer commits
+/// write each page fewer times.
+pub const BATCH: u32 = 50_000;
+
+/// The largest `--batch-size`.
+pub const MAX_BATCH: u32 = 100_000;
 
 /// At most this many refused lines are listed (all are counted).
 pub const MAX_LISTED_ERRORS: usize = 1000;
@@ -37,6 +42,9 @@ pub struct ImportArgs {
     /// JSON output (one object).
     #[arg(long)]
     pub json: bool,
+    /// Users per transaction (1 to 100000).
+    #[arg(long, default_value_t = BATCH, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_BATCH)))]
+    pub batch_size: u32,
 }
 
 /// Why the import stopped or did not import every line.
@@ -142,6 +150,7 @@ pub async fn run(
     };
     // --dry-run: names seen so far in the file (the database catches these otherwise).
     let mut seen: HashSet<String> = HashSet::new();
+    let batch_size = usize::try_from(args.batch_size).unwrap_or(1).max(1);
     let mut batch = Batch::default();
     let mut in_flight: Option<InFlight> = None;
     while let Some(line) = lines.next_line()? {
@@ -195,7 +204,7 @@ pub async fn run(
         } else {
             batch.lines.push(n);
             batch.users.push(user);
-            if batch.users.len() >= BATCH {
+            if batch.users.len() >= batch_size {
                 if let Some(previous) = in_flight.take() {
                     finish(previous, &mut report).await?;
                 }

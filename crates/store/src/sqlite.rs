@@ -32,7 +32,7 @@ use crate::sqlite_writer::{Outcome, Writer};
 use crate::PoolSettings;
 
 /// The writer's page cache while it imports users, in KiB (as a negative `cache_size`).
-const IMPORT_CACHE_KIB: i64 = -65_536;
+const IMPORT_CACHE_KIB: i64 = -131_072;
 
 /// The SQLite store.
 ///

@@ -83,6 +83,15 @@ fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// A time-ordered id (UUID version 7: the import time, then 74 random bits from the
+/// thread's CSPRNG). Ids of a batch then sort together, so inserting them touches a few pages
+/// of the primary key's index instead of one page per user (a random v4 id lands anywhere),
+/// and a million users do not cost a million `getrandom` calls.
+fn import_id(now: Timestamp) -> UserId {
+    let millis = u64::try_from(now.0).unwrap_or(0);
+    UserId(uuid::Builder::from_unix_timestamp_millis(millis, &rand::random()).into_uuid())
+}
+
 impl Core {
     /// Validates one row into a user ready to store (no I/O, no hashing). The password
     /// counts as set now unless the row has `passwordChangedAt`.
@@ -141,9 +150,7 @@ impl Core {
         let must_change = self.config.import.require_change && password_hash != NO_PASSWORD;
         Ok(ImportedUser {
             user: NewUser {
-                // From the thread's CSPRNG: a million imported users should not cost a
-                // million getrandom calls.
-                id: UserId(uuid::Builder::from_random_bytes(rand::random()).into_uuid()),
+                id: import_id(now),
                 username,
                 email,
                 full_name,

@@ -130,7 +130,12 @@ async fn every_format_imports_and_upgrades() -> TestResult {
         .await?
         .is_none());
 
-    let out = passgate(&s.db_url, &["user", "import", &path, "--json"], None)?;
+    // Small batches: several transactions, each stored while the next is read.
+    let out = passgate(
+        &s.db_url,
+        &["user", "import", &path, "--json", "--batch-size", "7"],
+        None,
+    )?;
     let report: serde_json::Value = serde_json::from_str(&ok(&out)?)?;
     assert_eq!(report["imported"], users.len(), "{report}");
     assert_eq!(report["refused"], 0);
@@ -214,7 +219,8 @@ async fn every_format_imports_and_upgrades() -> TestResult {
     assert!(upgrades
         .iter()
         .any(|r| r.reason.as_deref() == Some("upgraded:servicestack-saltedhash")));
-    assert!(audit.iter().any(|r| r.event == "users_imported"));
+    let batches = audit.iter().filter(|r| r.event == "users_imported").count();
+    assert_eq!(batches, users.len().div_ceil(7));
 
     let out = passgate(&s.db_url, &["user", "list", "--json"], None)?;
     let list: Vec<serde_json::Value> = serde_json::from_str(&ok(&out)?)?;
@@ -245,7 +251,11 @@ async fn refused_lines_are_reported_and_nothing_of_them_is_stored() -> TestResul
     ];
     std::fs::write(&file, rows.join("\n"))?;
     let path = file.to_string_lossy().into_owned();
-    let out = passgate(&s.db_url, &["user", "import", &path, "--json"], None)?;
+    let out = passgate(
+        &s.db_url,
+        &["user", "import", &path, "--json", "--batch-size", "2"],
+        None,
+    )?;
     assert_eq!(out.status.code(), Some(6), "{out:?}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(report["imported"], 3, "{report}");
