@@ -275,6 +275,30 @@ mod tests {
     }
 
     #[test]
+    fn legacy_hashes_verify_and_a_failure_costs_an_argon2_run() -> Result<(), CoreError> {
+        let metrics = Arc::new(CoreMetrics::default());
+        let mut w = Argon2Worker::with_metrics(small(), Arc::clone(&metrics))?;
+        // bcrypt (cost 4) of "correct horse battery staple", made by Python's bcrypt.
+        let bcrypt = "$2b$04$DQq86ed2gbjTPGmJxNUHU.KXJgCGIZ7IrbuMxP79HtWfjYdFbuq5W";
+        assert!(w.verify("correct horse battery staple", bcrypt)?);
+        assert_eq!(w.operations(), 1);
+        assert!(w.needs_rehash(bcrypt));
+        assert!(!w.verify("wrong", bcrypt)?);
+        // The failure ran the legacy check and one Argon2id pass.
+        assert_eq!(w.operations(), 3);
+        assert_eq!(metrics.legacy_verify.load(Ordering::Relaxed), 2);
+        assert_eq!(metrics.argon2_verify.load(Ordering::Relaxed), 1);
+        // No password: nothing matches, and it still costs one Argon2id pass.
+        assert!(!w.verify("", super::super::legacy::NO_PASSWORD)?);
+        assert!(!w.verify("!", super::super::legacy::NO_PASSWORD)?);
+        assert_eq!(metrics.argon2_verify.load(Ordering::Relaxed), 3);
+        // A stored value that is no hash is an error without the value in it.
+        let e = w.verify("x", "$6$broken").err().map(|e| e.to_string());
+        assert!(e.is_some_and(|e| !e.contains("broken")));
+        Ok(())
+    }
+
+    #[test]
     fn garbage_hash_is_an_error_not_a_panic() -> Result<(), CoreError> {
         let mut w = Argon2Worker::new(small())?;
         assert!(w.verify("x", "not a hash").is_err());

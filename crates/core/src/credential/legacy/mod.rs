@@ -537,6 +537,32 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any string, under any format name, with or without a salt: refused, or parsed
+        /// into a hash whose stored form reads back as the same format. Never a panic.
+        #[test]
+        fn any_input_is_refused_or_round_trips(
+            prefix in proptest::sample::select(vec![
+                "", "$2b$04$", "$5$", "$6$rounds=1000$", "pbkdf2_sha256$1000$", "$pbkdf2-sha256$",
+                "argon2$argon2id$v=19$m=64,t=1,p=1$", "$argon2i$v=19$m=64,t=1,p=1$", "bcrypt$",
+                "bcrypt_sha256$$2b$04$", "AQAAAA", "AAAA",
+            ]),
+            body in "[A-Za-z0-9./+=$,]{0,90}",
+            format in proptest::option::of(0usize..ALL_FORMATS.len()),
+            salt in proptest::option::of("[A-Za-z0-9+/=$]{0,12}"),
+        ) {
+            let hash = format!("{prefix}{body}");
+            let name = format.map(|i| ALL_FORMATS[i].name());
+            if let Ok(h) = LegacyHash::parse_import(&hash, name, salt.as_deref()) {
+                let again = LegacyHash::parse_stored(h.stored());
+                proptest::prop_assert!(matches!(&again, Ok(a) if a.format() == h.format()));
+                let _ = h.verify("password");
+            }
+        }
+    }
+
     #[test]
     fn argon2_costs_are_bounded() {
         // m = 4 GiB: refused before anything is allocated.
