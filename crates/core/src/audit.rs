@@ -36,6 +36,8 @@ impl FrontEnd {
 pub enum AuditKind {
     /// A user was created.
     UserCreated,
+    /// A batch of users was imported with their legacy hashes (`passgate user import`).
+    UsersImported,
     /// A login succeeded and a session was issued.
     LoginOk,
     /// A login failed (reason says why, for operators only).
@@ -86,6 +88,7 @@ impl AuditKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AuditKind::UserCreated => "user_created",
+            AuditKind::UsersImported => "users_imported",
             AuditKind::LoginOk => "login_ok",
             AuditKind::LoginFailed => "login_failed",
             AuditKind::PasswordChanged => "password_changed",

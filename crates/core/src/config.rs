@@ -32,6 +32,8 @@ pub struct CoreConfig {
     pub reset: ResetConfig,
     /// Which mails are queued.
     pub mail: MailPolicy,
+    /// Users imported with legacy hashes (`passgate user import`).
+    pub import: ImportConfig,
 }
 
 impl Default for CoreConfig {
@@ -48,6 +50,7 @@ impl Default for CoreConfig {
             throttle: ThrottleConfig::default(),
             reset: ResetConfig::default(),
             mail: MailPolicy::default(),
+            import: ImportConfig::default(),
         }
     }
 }
@@ -97,4 +100,16 @@ impl Default for MailPolicy {
             notify: crate::outbox::MailKind::ALL.to_vec(),
         }
     }
+}
+
+/// Users imported from another system with their legacy password hashes (docs/migration.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportConfig {
+    /// Imported users must change their password at their first sign-in (the imported
+    /// password was never checked against the policy). Applied when the users are imported.
+    pub require_change: bool,
+    /// A legacy hash whose password was set longer ago than this (`passwordChangedAt` of the
+    /// import file, else the import time) no longer signs in: the user must reset the
+    /// password. None: legacy hashes never expire.
+    pub max_legacy_age: Option<Duration>,
 }

@@ -10,6 +10,8 @@ pub struct CoreMetrics {
     pub argon2_hash: AtomicU64,
     /// Argon2id verifications run (logins, current-password checks, dummy verifications).
     pub argon2_verify: AtomicU64,
+    /// Verifications of imported legacy hashes (see `credential::legacy`).
+    pub legacy_verify: AtomicU64,
     /// Jobs waiting in the admission queue.
     pub queue_depth: AtomicI64,
     /// Jobs running on a hashing thread.

@@ -12,8 +12,9 @@ use crate::outbox::{
 };
 use crate::CoreError;
 
-/// A user as stored.
-#[derive(Debug, Clone)]
+/// A user as stored. `Debug` leaves the password hash out (an imported legacy hash may be
+/// cheap to crack).
+#[derive(Clone)]
 pub struct UserRecord {
     /// UUID.
     pub id: UserId,
@@ -41,8 +42,8 @@ pub struct UserRecord {
     pub created_at: Timestamp,
 }
 
-/// A user to create.
-#[derive(Debug, Clone)]
+/// A user to create. `Debug` leaves the password hash out.
+#[derive(Clone)]
 pub struct NewUser {
     /// UUID.
     pub id: UserId,
@@ -58,6 +59,57 @@ pub struct NewUser {
     pub password_hash: String,
     /// Creation time.
     pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("associate_id", &self.associate_id)
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("full_name", &self.full_name)
+            .field("role", &self.role)
+            .field("locked_until", &self.locked_until)
+            .field("password_hash", &"<redacted>")
+            .field("password_changed_at", &self.password_changed_at)
+            .field("credential_version", &self.credential_version)
+            .field("must_change_password", &self.must_change_password)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("password_hash", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A user to import with a password hash from another system (`passgate user import`).
+#[derive(Clone)]
+pub struct ImportedUser {
+    /// The user; `password_hash` is the stored legacy value (see `credential::legacy`).
+    pub user: NewUser,
+    /// When the password was set (in the other system when the file says, else now).
+    pub password_changed_at: Timestamp,
+    /// The user must change the password at the first sign-in (`import.require_change`).
+    pub must_change: bool,
+}
+
+impl std::fmt::Debug for ImportedUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportedUser")
+            .field("username", &self.user.username)
+            .field("password_hash", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 /// How to find a user.
@@ -241,6 +293,20 @@ pub trait Store: Send + Sync + 'static {
         user: &NewUser,
         audit: &AuditEvent,
     ) -> Result<UserRecord, CoreError>;
+
+    /// Inserts imported users and `audit` in one transaction, each with the next free
+    /// associate id. A user whose name is taken (by a stored user or an earlier one of
+    /// `users`) is skipped. Returns, for each of `users`, whether it was inserted.
+    async fn import_users(
+        &self,
+        users: &[ImportedUser],
+        audit: &AuditEvent,
+    ) -> Result<Vec<bool>, CoreError>;
+
+    /// How many users there are per scheme prefix of their stored hash: the text up to and
+    /// including its first `$` after the first character (`$argon2id$`, `$2b$`,
+    /// `pbkdf2_sha256$`, `aspnet-identity-v3$`, …), or the empty string when there is none.
+    async fn password_scheme_counts(&self) -> Result<Vec<(String, u64)>, CoreError>;
 
     /// Finds one user.
     async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError>;
@@ -450,4 +516,51 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
         audit: &AuditEvent,
     ) -> Result<u64, CoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_the_password_hash_out() -> Result<(), CoreError> {
+        let hash = "servicestack-saltedhash$CJzrJA==$HqRxO9GXjD+Aw7uOfXTyX2K3XEf99PcXrOrXU2imYeE=";
+        let user = NewUser {
+            id: UserId::new_random(),
+            username: Username::parse("ann")?,
+            email: None,
+            full_name: None,
+            role: Role::User,
+            password_hash: hash.to_owned(),
+            created_at: Timestamp(0),
+        };
+        let record = UserRecord {
+            id: user.id,
+            associate_id: AssociateId::new(1)?,
+            username: user.username.clone(),
+            email: None,
+            full_name: None,
+            role: Role::User,
+            locked_until: None,
+            password_hash: hash.to_owned(),
+            password_changed_at: Timestamp(0),
+            credential_version: 1,
+            must_change_password: false,
+            created_at: Timestamp(0),
+        };
+        let imported = ImportedUser {
+            user: user.clone(),
+            password_changed_at: Timestamp(0),
+            must_change: false,
+        };
+        for text in [
+            format!("{user:?}"),
+            format!("{record:?}"),
+            format!("{imported:?}"),
+        ] {
+            assert!(!text.contains("HqRxO9"), "{text}");
+            assert!(text.contains("ann"), "{text}");
+        }
+        Ok(())
+    }
 }

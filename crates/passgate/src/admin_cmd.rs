@@ -53,7 +53,8 @@ pub enum AdminCmdError {
     Core(#[from] CoreError),
 }
 
-/// The JSON form of a user (no secret in it).
+/// The JSON form of a user (no secret in it). `passwordFormat` is `argon2id`, `none` (no
+/// password: must reset) or the legacy format of an imported hash not yet upgraded.
 pub fn user_json(u: &UserRecord) -> serde_json::Value {
     serde_json::json!({
         "userId": u.id.to_string(),
@@ -64,6 +65,7 @@ pub fn user_json(u: &UserRecord) -> serde_json::Value {
         "role": u.role.as_str(),
         "lockedUntil": u.locked_until.map(|t| t.to_rfc3339()),
         "mustChangePassword": u.must_change_password,
+        "passwordFormat": passgate_core::credential::legacy::StoredFormat::of(&u.password_hash).name(),
         "passwordChangedAt": u.password_changed_at.to_rfc3339(),
         "createdAt": u.created_at.to_rfc3339(),
     })

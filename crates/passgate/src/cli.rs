@@ -2,7 +2,8 @@
 //! `db copy`, `bench`, `audit`.
 //!
 //! Exit codes: 0 success, 1 runtime failure (database, I/O), 2 usage error, 3 not found,
-//! 4 conflict (e.g. the username is taken), 5 password refused by the policy.
+//! 4 conflict (e.g. the username is taken), 5 password refused by the policy, 6 some lines of
+//! `user import` refused (the others were imported).
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -151,6 +152,9 @@ pub enum SessionCommand {
 pub enum UserCommand {
     /// Create a user. Without --password-stdin a strong password is generated and printed once.
     Add(AddArgs),
+    /// Import users with the password hashes of another system, one per line (CSV or JSONL;
+    /// see docs/migration.md). Each hash is upgraded to Argon2id at the user's next sign-in.
+    Import(crate::import_cmd::ImportArgs),
     /// List users.
     List {
         /// JSON output.
@@ -288,6 +292,17 @@ enum CliError {
     /// `config check` found problems (already printed).
     #[error("the configuration has problems")]
     Checked,
+    #[error("{0}")]
+    Import(crate::import_cmd::ImportError),
+}
+
+impl From<crate::import_cmd::ImportError> for CliError {
+    fn from(e: crate::import_cmd::ImportError) -> Self {
+        match e {
+            crate::import_cmd::ImportError::Core(c) => CliError::Core(c),
+            other => CliError::Import(other),
+        }
+    }
 }
 
 impl From<crate::admin_cmd::AdminCmdError> for CliError {
@@ -310,6 +325,8 @@ impl CliError {
             CliError::Core(CoreError::InvalidInput(_)) => 2,
             CliError::Breach(crate::breach::BreachCmdError::NoPath) => 2,
             CliError::Admin(crate::admin_cmd::AdminCmdError::NotConfirmed(_)) => 2,
+            CliError::Import(crate::import_cmd::ImportError::Usage(_)) => 2,
+            CliError::Import(crate::import_cmd::ImportError::Refused(_)) => 6,
 
             _ => 1,
         }
@@ -426,6 +443,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::User(UserCommand::Add(args)) => user_add(settings, args).await,
         Command::User(UserCommand::List { json }) => user_list(settings, json).await,
+        Command::User(UserCommand::Import(args)) => {
+            let core = cli_core(&settings).await?;
+            Ok(crate::import_cmd::run(core, &cli_ctx(), &args).await?)
+        }
         Command::User(UserCommand::Lock { name, until, json }) => {
             let until = until.as_deref().map(parse_time).transpose()?;
             let core = cli_core(&settings).await?;

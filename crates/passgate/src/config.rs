@@ -14,6 +14,7 @@ use passgate_core::CoreConfig;
 use serde::Deserialize;
 
 mod env_names;
+mod import;
 mod mail;
 mod tls;
 mod web;
@@ -113,6 +114,7 @@ struct FileConfig {
     web: web::WebFile,
     #[serde(default)]
     tls: tls::TlsFile,
+    import: import::ImportFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -583,6 +585,7 @@ impl Settings {
             session_idle: idle,
             session_absolute: absolute,
             policy,
+            import: import::import_config(&f.import)?,
             ..defaults
         };
         let request_timeout_secs: u64 = env_parse("PASSGATE_REQUEST_TIMEOUT_SECS")?

@@ -39,6 +39,10 @@ pub struct Metrics {
     jobs_run: Counter,
     mail: Family<Labels, Counter>,
     outbox: Family<Labels, Gauge>,
+    password_formats: Family<Labels, Gauge>,
+    /// When the password-format gauges were last read (they need a scan of the users).
+    formats_read: std::sync::Mutex<Option<Instant>>,
+    legacy_verify: Counter,
     core: Arc<CoreMetrics>,
     pool: HashPool,
     store: Option<Arc<dyn Store>>,
@@ -158,9 +162,25 @@ impl Metrics {
             "Rows in the mail outbox (all nodes), by state: pending, sent, dead",
             outbox.clone(),
         );
+        let password_formats = Family::<Labels, Gauge>::default();
+        registry.register(
+            "passgate_users_by_password_format",
+            "Users by stored password format: argon2id, none (must reset), or the legacy format \
+             of an imported hash not yet upgraded (read at most once a minute)",
+            password_formats.clone(),
+        );
+        let legacy_verify = Counter::default();
+        registry.register(
+            "passgate_legacy_verifications",
+            "Verifications of imported legacy hashes (each upgraded on success)",
+            legacy_verify.clone(),
+        );
         Metrics {
             mail,
             outbox,
+            password_formats,
+            formats_read: std::sync::Mutex::new(None),
+            legacy_verify,
             store: None,
             registry,
             requests,
@@ -203,6 +223,44 @@ impl Metrics {
         }
     }
 
+    /// Refreshes the password-format gauges from the store when they are older than a minute
+    /// (a scan of the users table; skipped when the database does not answer within a
+    /// second, keeping the last values).
+    async fn refresh_password_formats(&self) {
+        use passgate_core::credential::legacy::{StoredFormat, ALL_FORMATS};
+        let Some(store) = &self.store else {
+            return;
+        };
+        {
+            let Ok(mut last) = self.formats_read.lock() else {
+                return;
+            };
+            if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(60)) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            store.password_scheme_counts(),
+        );
+        if let Ok(Ok(schemes)) = read.await {
+            let mut counts: std::collections::BTreeMap<StoredFormat, u64> = Default::default();
+            for (scheme, n) in schemes {
+                *counts.entry(StoredFormat::of(&scheme)).or_default() += n;
+            }
+            let every = [StoredFormat::Argon2id, StoredFormat::None]
+                .into_iter()
+                .chain(ALL_FORMATS.into_iter().map(StoredFormat::Legacy));
+            for f in every {
+                let n = counts.get(&f).copied().unwrap_or(0);
+                self.password_formats
+                    .get_or_create(&vec![("format", f.name())])
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
+    }
+
     /// Counts one request.
     pub fn observe(&self, label: &OperationLabel, seconds: f64) {
         self.requests
@@ -231,6 +289,9 @@ impl Metrics {
             .get_or_create(&vec![("op", "verify")])
             .inner()
             .store(c.argon2_verify.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.legacy_verify
+            .inner()
+            .store(c.legacy_verify.load(Ordering::Relaxed), Ordering::Relaxed);
         self.queue_depth
             .set(c.queue_depth.load(Ordering::Relaxed).max(0));
         self.in_flight
@@ -272,6 +333,7 @@ impl Metrics {
 /// `GET /metrics`.
 pub async fn metrics_handler(State(m): State<Arc<Metrics>>) -> Response {
     m.refresh_outbox().await;
+    m.refresh_password_formats().await;
     (
         [(
             header::CONTENT_TYPE,

@@ -24,7 +24,8 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn from_samples(mut d: Vec<Duration>) -> Latency {
+    /// The summary of `d` (in any order).
+    pub(crate) fn from_samples(mut d: Vec<Duration>) -> Latency {
         d.sort_unstable();
         let us = |x: Duration| x.as_secs_f64() * 1e6;
         let at = |q: f64| {
@@ -257,7 +258,7 @@ pub fn breach(
 
 /// The common last-line fields of `passgate bench` for a micro-benchmark (no server, so no
 /// hash limit, ratio or server memory).
-fn last_line(
+pub(crate) fn last_line(
     scenario: &str,
     duration: Duration,
     requests: usize,

@@ -16,8 +16,9 @@ use passgate_core::outbox::{
     MailResult, MailState, NewResetToken, OutboxMail, OutboxRecord, ResetTokenRecord,
 };
 use passgate_core::store::{
-    AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing,
-    SessionRecord, Store, ThrottleRow, ThrottleUpdate, UserChange, UserLookup, UserRecord,
+    AppTokenRecord, AuditFilter, ImportedUser, NewSession, NewUser, PasswordChange, RevokeScope,
+    SessionListing, SessionRecord, Store, ThrottleRow, ThrottleUpdate, UserChange, UserLookup,
+    UserRecord,
 };
 use passgate_core::store::{OwnSessions, UserSession};
 use passgate_core::{CoreError, Timestamp};
@@ -199,6 +200,86 @@ impl Store for PgStore {
         Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(record)
+    }
+
+    async fn import_users(
+        &self,
+        users: &[ImportedUser],
+        audit: &AuditEvent,
+    ) -> Result<Vec<bool>, CoreError> {
+        /// Rows per INSERT (12 bound columns each, far below PostgreSQL's 65,535 binds).
+        const ROWS: usize = 2000;
+        let mut tx = self.begin().await?;
+        // The same lock as create_user: associate ids are max + 1 onwards.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(ASSOCIATE_ID_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(associate_id), 0) + 1 FROM users")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let mut inserted = vec![false; users.len()];
+        for (chunk_no, chunk) in users.chunks(ROWS).enumerate() {
+            let base = chunk_no * ROWS;
+            let mut q = sqlx::QueryBuilder::<Postgres>::new(
+                "INSERT INTO users (id, associate_id, username, username_folded, email, \
+                 email_folded, full_name, role, password_hash, password_changed_at, \
+                 credential_version, must_change_password, created_at) ",
+            );
+            q.push_values(chunk.iter().enumerate(), |mut b, (k, i)| {
+                let u = &i.user;
+                let index = i64::try_from(base + k).unwrap_or(i64::MAX);
+                b.push_bind(u.id.to_string())
+                    .push_bind(first.saturating_add(index))
+                    .push_bind(u.username.as_str().to_owned())
+                    .push_bind(u.username.folded())
+                    .push_bind(u.email.as_ref().map(|e| e.as_str().to_owned()))
+                    .push_bind(u.email.as_ref().map(Email::folded))
+                    .push_bind(u.full_name.as_ref().map(|n| n.as_str().to_owned()))
+                    .push_bind(u.role.as_str())
+                    .push_bind(u.password_hash.clone())
+                    .push_bind(i.password_changed_at.0)
+                    .push_bind(1_i64)
+                    .push_bind(i.must_change)
+                    .push_bind(u.created_at.0);
+            });
+            q.push(" ON CONFLICT (username_folded) DO NOTHING RETURNING associate_id::BIGINT");
+            let ids: Vec<i64> = q
+                .build_query_scalar()
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            for id in ids {
+                let at = usize::try_from(id - first).ok();
+                if let Some(slot) = at.and_then(|at| inserted.get_mut(at)) {
+                    *slot = true;
+                }
+            }
+        }
+        Self::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(inserted)
+    }
+
+    async fn password_scheme_counts(&self) -> Result<Vec<(String, u64)>, CoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT CASE WHEN left(password_hash, 1) = '$' \
+                    THEN '$' || split_part(password_hash, '$', 2) || '$' \
+                    WHEN strpos(password_hash, '$') > 0 \
+                    THEN split_part(password_hash, '$', 1) || '$' \
+                    ELSE '' END AS scheme, \
+                    COUNT(*) AS n \
+             FROM users GROUP BY scheme ORDER BY scheme",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(scheme, n)| (scheme, u64::try_from(n).unwrap_or(0)))
+            .collect())
     }
 
     async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError> {

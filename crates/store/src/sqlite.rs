@@ -12,8 +12,9 @@ use passgate_core::outbox::{
     MailResult, MailState, NewResetToken, OutboxMail, OutboxRecord, ResetTokenRecord,
 };
 use passgate_core::store::{
-    AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, SessionListing,
-    SessionRecord, Store, ThrottleRow, ThrottleUpdate, UserChange, UserLookup, UserRecord,
+    AppTokenRecord, AuditFilter, ImportedUser, NewSession, NewUser, PasswordChange, RevokeScope,
+    SessionListing, SessionRecord, Store, ThrottleRow, ThrottleUpdate, UserChange, UserLookup,
+    UserRecord,
 };
 use passgate_core::store::{OwnSessions, UserSession};
 use passgate_core::{CoreError, Timestamp};
@@ -29,6 +30,9 @@ use crate::sqlite_fast::{throttle_row, user_row, FastReader};
 use crate::sqlite_outbox;
 use crate::sqlite_writer::{Outcome, Writer};
 use crate::PoolSettings;
+
+/// The writer's page cache while it imports users, in KiB (as a negative `cache_size`).
+const IMPORT_CACHE_KIB: i64 = -131_072;
 
 /// The SQLite store.
 ///
@@ -211,6 +215,77 @@ impl Store for SqliteStore {
                 Ok(Outcome::Commit(record))
             })
             .await
+    }
+
+    async fn import_users(
+        &self,
+        users: &[ImportedUser],
+        audit: &AuditEvent,
+    ) -> Result<Vec<bool>, CoreError> {
+        let (users, audit) = (users.to_vec(), audit.clone());
+        self.writer
+            .transaction(move |tx| {
+                // Random UUID keys put each insert on a random page of the primary key's
+                // index: a page cache that holds the indexes of a million users (64 MiB, on
+                // this connection only) keeps a large import from rereading them for every
+                // row.
+                tx.pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
+                let mut next: i64 = tx
+                    .prepare_cached("SELECT COALESCE(MAX(associate_id), 0) + 1 FROM users")?
+                    .query_row([], |r| r.get(0))?;
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO users (id, associate_id, username, username_folded, email, \
+                     email_folded, full_name, role, password_hash, password_changed_at, \
+                     credential_version, must_change_password, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12) \
+                     ON CONFLICT (username_folded) DO NOTHING",
+                )?;
+                let mut inserted = Vec::with_capacity(users.len());
+                for i in &users {
+                    let u = &i.user;
+                    let n = insert.execute(params![
+                        u.id.to_string(),
+                        next,
+                        u.username.as_str(),
+                        u.username.folded(),
+                        u.email.as_ref().map(Email::as_str),
+                        u.email.as_ref().map(Email::folded),
+                        u.full_name.as_ref().map(|n| n.as_str()),
+                        u.role.as_str(),
+                        &u.password_hash,
+                        i.password_changed_at.0,
+                        i.must_change,
+                        u.created_at.0,
+                    ])?;
+                    if n == 1 {
+                        next += 1;
+                    }
+                    inserted.push(n == 1);
+                }
+                Self::insert_audit(tx, &audit)?;
+                Ok(Outcome::Commit(inserted))
+            })
+            .await
+    }
+
+    async fn password_scheme_counts(&self) -> Result<Vec<(String, u64)>, CoreError> {
+        let rows = sqlx::query(
+            "SELECT CASE WHEN substr(password_hash, 1, 1) = '$' \
+                    THEN substr(password_hash, 1, instr(substr(password_hash, 2), '$') + 1) \
+                    ELSE substr(password_hash, 1, instr(password_hash, '$')) END AS scheme, \
+                    COUNT(*) AS n \
+             FROM users GROUP BY scheme ORDER BY scheme",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                let scheme: String = column(r, "scheme")?;
+                let n: i64 = column(r, "n")?;
+                Ok((scheme, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
     }
 
     async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError> {

@@ -14,8 +14,8 @@ use passgate_core::outbox::{
 };
 use passgate_core::store::OwnSessions;
 use passgate_core::store::{
-    AppTokenRecord, AuditFilter, NewSession, NewUser, PasswordChange, RevokeScope, Store,
-    ThrottleRow, UserChange, UserLookup, UserRecord,
+    AppTokenRecord, AuditFilter, ImportedUser, NewSession, NewUser, PasswordChange, RevokeScope,
+    Store, ThrottleRow, UserChange, UserLookup, UserRecord,
 };
 use passgate_core::{CoreError, Timestamp};
 
@@ -1239,6 +1239,84 @@ async fn own_sessions_list_and_end_only_the_users_own(store: Shared) -> TestResu
     Ok(())
 }
 
+fn imported(name: &str, hash: &str, must_change: bool) -> Result<ImportedUser, CoreError> {
+    let mut user = new_user(name)?;
+    user.password_hash = hash.to_owned();
+    Ok(ImportedUser {
+        user,
+        password_changed_at: at(-86_400),
+        must_change,
+    })
+}
+
+async fn import_skips_taken_names_and_keeps_order(store: Shared) -> TestResult {
+    add(&store, "existing").await?;
+    let batch = vec![
+        imported("imp1", "$2b$04$aaaa", false)?,
+        imported("EXISTING", "$2b$04$bbbb", false)?,
+        imported("imp2", "pbkdf2_sha256$1$s$h", true)?,
+        imported("Imp1", "$6$salt$hash", false)?,
+        imported("imp3", "!", false)?,
+    ];
+    let audit = event(AuditKind::UsersImported, None, at(1));
+    let inserted = store.import_users(&batch, &audit).await?;
+    assert_eq!(inserted, [true, false, true, false, true]);
+    let users = store.list_users().await?;
+    let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(names, ["existing", "imp1", "imp2", "imp3"]);
+    // Associate ids are unique and follow the existing ones.
+    let ids: Vec<i32> = users.iter().map(|u| u.associate_id.get()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    let imp2 = &users[2];
+    assert_eq!(imp2.password_hash, "pbkdf2_sha256$1$s$h");
+    assert!(imp2.must_change_password);
+    assert_eq!(imp2.password_changed_at, at(-86_400));
+    assert_eq!(imp2.credential_version, 1);
+    assert_eq!(
+        imp2.email.as_ref().map(|e| e.as_str()),
+        Some("imp2@Example.com")
+    );
+    // One audit row for the batch.
+    let rows = store.list_audit(&AuditFilter::default()).await?;
+    assert_eq!(
+        rows.iter().filter(|r| r.event == "users_imported").count(),
+        1
+    );
+    // A later user gets the next associate id.
+    let later = add(&store, "later").await?;
+    assert!(later.associate_id.get() > ids[ids.len() - 1]);
+    // An empty batch stores nothing but its audit row.
+    assert!(store.import_users(&[], &audit).await?.is_empty());
+    Ok(())
+}
+
+async fn password_schemes_are_counted_by_prefix(store: Shared) -> TestResult {
+    add(&store, "current").await?;
+    let batch = vec![
+        imported("b1", "$2b$04$aaaa", false)?,
+        imported("b2", "$2b$12$bbbb", false)?,
+        imported("d1", "pbkdf2_sha256$1$s$h", false)?,
+        imported("a1", "aspnet-identity-v3$AQAAAA==", false)?,
+        imported("n1", "!", false)?,
+    ];
+    store
+        .import_users(&batch, &event(AuditKind::UsersImported, None, at(1)))
+        .await?;
+    let mut counts = store.password_scheme_counts().await?;
+    counts.sort();
+    assert_eq!(
+        counts,
+        [
+            (String::new(), 1),
+            ("$2b$".to_owned(), 2),
+            ("$argon2id$".to_owned(), 1),
+            ("aspnet-identity-v3$".to_owned(), 1),
+            ("pbkdf2_sha256$".to_owned(), 1),
+        ]
+    );
+    Ok(())
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         /// The suite on a temporary SQLite file.
@@ -1307,4 +1385,6 @@ conformance!(
     outbox_claims_leases_finishes_and_retries,
     concurrent_mail_claims_never_share_a_row,
     own_sessions_list_and_end_only_the_users_own,
+    import_skips_taken_names_and_keeps_order,
+    password_schemes_are_counted_by_prefix,
 );

@@ -114,9 +114,49 @@ impl Argon2Worker {
         Ok(phc.to_string())
     }
 
-    /// Verifies `password` against a stored PHC string in constant time. A stored string
-    /// that cannot be parsed is an internal error, never a panic.
-    pub fn verify(&mut self, password: &str, phc: &str) -> Result<bool, CoreError> {
+    /// Verifies `password` against a stored hash in constant time: an Argon2 PHC string, or an
+    /// imported legacy hash (see [`super::legacy`]). A legacy verification that fails is
+    /// followed by one Argon2id run with the configured parameters, so a wrong password costs
+    /// at least what it costs for an Argon2id user or an unknown one; the value that no
+    /// password matches ([`super::legacy::NO_PASSWORD`]) costs that one run too. A stored
+    /// string that cannot be parsed is an internal error (without the string), never a panic.
+    pub fn verify(&mut self, password: &str, stored: &str) -> Result<bool, CoreError> {
+        if stored.starts_with("$argon2") {
+            return self.verify_argon2(password, stored);
+        }
+        let ok = if stored == super::legacy::NO_PASSWORD {
+            false
+        } else {
+            let legacy = super::legacy::LegacyHash::parse_stored(stored)
+                .map_err(|e| CoreError::Internal(format!("stored legacy hash unreadable: {e}")))?;
+            self.metrics.legacy_verify.fetch_add(1, Ordering::Relaxed);
+            self.operations += 1;
+            legacy.verify(password)
+        };
+        if !ok {
+            self.burn(password)?;
+        }
+        Ok(ok)
+    }
+
+    /// One Argon2id run with the configured parameters whose result is thrown away: the cost
+    /// of a verification, for paths that must not be cheaper than one.
+    fn burn(&mut self, password: &str) -> Result<(), CoreError> {
+        let mut out = [0u8; 32];
+        self.metrics.argon2_verify.fetch_add(1, Ordering::Relaxed);
+        self.operations += 1;
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                b"passgate-equal-cost",
+                &mut out,
+                &mut self.memory,
+            )
+            .map_err(|e| CoreError::Internal(format!("argon2: {e}")))
+    }
+
+    /// Verifies against an Argon2 PHC string.
+    fn verify_argon2(&mut self, password: &str, phc: &str) -> Result<bool, CoreError> {
         let parsed = PasswordHash::new(phc)
             .map_err(|e| CoreError::Internal(format!("stored hash unreadable: {e}")))?;
         let algorithm = Algorithm::try_from(parsed.algorithm)
@@ -231,6 +271,30 @@ mod tests {
         assert!(Argon2::default()
             .verify_password(b"interop", &parsed)
             .is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn legacy_hashes_verify_and_a_failure_costs_an_argon2_run() -> Result<(), CoreError> {
+        let metrics = Arc::new(CoreMetrics::default());
+        let mut w = Argon2Worker::with_metrics(small(), Arc::clone(&metrics))?;
+        // bcrypt (cost 4) of "correct horse battery staple", made by Python's bcrypt.
+        let bcrypt = "$2b$04$DQq86ed2gbjTPGmJxNUHU.KXJgCGIZ7IrbuMxP79HtWfjYdFbuq5W";
+        assert!(w.verify("correct horse battery staple", bcrypt)?);
+        assert_eq!(w.operations(), 1);
+        assert!(w.needs_rehash(bcrypt));
+        assert!(!w.verify("wrong", bcrypt)?);
+        // The failure ran the legacy check and one Argon2id pass.
+        assert_eq!(w.operations(), 3);
+        assert_eq!(metrics.legacy_verify.load(Ordering::Relaxed), 2);
+        assert_eq!(metrics.argon2_verify.load(Ordering::Relaxed), 1);
+        // No password: nothing matches, and it still costs one Argon2id pass.
+        assert!(!w.verify("", super::super::legacy::NO_PASSWORD)?);
+        assert!(!w.verify("!", super::super::legacy::NO_PASSWORD)?);
+        assert_eq!(metrics.argon2_verify.load(Ordering::Relaxed), 3);
+        // A stored value that is no hash is an error without the value in it.
+        let e = w.verify("x", "$6$broken").err().map(|e| e.to_string());
+        assert!(e.is_some_and(|e| !e.contains("broken")));
         Ok(())
     }
 

@@ -1,9 +1,10 @@
-//! Credential mechanics: Argon2id hashing and the bounded pool it runs on, the password
-//! policy, and the breached-password index.
+//! Credential mechanics: Argon2id hashing and the bounded pool it runs on, the verifiers of
+//! imported legacy hashes, the password policy, and the breached-password index.
 
 pub mod admission;
 pub mod breach;
 mod hasher;
+pub mod legacy;
 pub mod policy;
 mod pool;
 

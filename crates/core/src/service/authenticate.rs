@@ -1,6 +1,7 @@
 //! Login: username (or unique e-mail) and password in, a session out.
 
 use crate::audit::AuditKind;
+use crate::credential::legacy::{LegacyFormat, StoredFormat};
 use crate::domain::{Email, Password, SessionKind, SessionToken, Username};
 use crate::store::{UserLookup, UserRecord};
 use crate::{Core, CoreError, RequestContext, Timestamp};
@@ -84,8 +85,12 @@ impl Core {
     }
 
     /// The throttled, constant-cost password check behind both kinds of login: the user on
-    /// success (the hash upgraded when its parameters are outdated), `InvalidCredentials`
-    /// (audited, counted by the throttle) otherwise.
+    /// success (the hash upgraded when its parameters are outdated, or when it is an imported
+    /// legacy hash: audited as `password_rehashed` with reason `upgraded:<format>`),
+    /// `InvalidCredentials` (audited, counted by the throttle) otherwise. A legacy hash past
+    /// `import.max_legacy_age` is refused like a wrong password (audit reason
+    /// `legacy_hash_expired`). Legacy hashes are verified on the same pool, after the same
+    /// admission check and throttle, as Argon2id ones.
     async fn verify_login(
         &self,
         ctx: &RequestContext,
@@ -109,6 +114,16 @@ impl Core {
         let locked_hint = user
             .as_ref()
             .is_some_and(|u| u.locked_until.is_some_and(|t| t > now));
+        // A legacy hash past the configured age no longer signs in (the user resets the
+        // password); it is still verified, so the refusal costs what a wrong password costs.
+        let legacy = user
+            .as_ref()
+            .and_then(|u| legacy_format_of(&u.password_hash));
+        let expired = legacy.is_some()
+            && user
+                .as_ref()
+                .is_some_and(|u| self.legacy_expired(u.password_changed_at, now));
+        let locked_hint = locked_hint || expired;
         let verdict = self
             .pool
             .run(move |w| -> Result<Verdict, CoreError> {
@@ -126,11 +141,12 @@ impl Core {
             .as_ref()
             .is_some_and(|u| u.locked_until.is_some_and(|t| t > now));
         let user = match user {
-            Some(u) if verdict.ok && !locked => u,
+            Some(u) if verdict.ok && !locked && !expired => u,
             other => {
                 let reason = match (&other, locked) {
                     (None, _) => "unknown_user",
                     (Some(_), true) => "locked",
+                    (Some(_), false) if expired && verdict.ok => "legacy_hash_expired",
                     (Some(_), false) => "bad_password",
                 };
                 // A name that matches nobody may be a password typed into the wrong field:
@@ -159,12 +175,13 @@ impl Core {
         };
         self.throttle_success(login, cleared).await?;
         if let Some(new_hash) = verdict.rehash {
+            // An imported hash upgraded to Argon2id says which format it was.
             let event = self.event(
                 ctx,
                 AuditKind::PasswordRehashed,
                 Some(user.id),
                 Some(user.username.as_str()),
-                None,
+                legacy.map(|f| format!("upgraded:{}", f.name())),
             );
             if self
                 .store
@@ -175,6 +192,15 @@ impl Core {
             }
         }
         Ok(user)
+    }
+
+    /// Whether a legacy hash whose password was set at `changed_at` is past the configured
+    /// `import.max_legacy_age` at `now`.
+    pub(super) fn legacy_expired(&self, changed_at: Timestamp, now: Timestamp) -> bool {
+        self.config.import.max_legacy_age.is_some_and(|age| {
+            let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+            now.0.saturating_sub(changed_at.0) > age_ms
+        })
     }
 
     /// The user a login name refers to: by username first, else by an e-mail address that
@@ -193,6 +219,14 @@ impl Core {
             }
         }
         Ok(None)
+    }
+}
+
+/// The legacy format of a stored hash, None for Argon2 (and for no password at all).
+pub(super) fn legacy_format_of(stored: &str) -> Option<LegacyFormat> {
+    match StoredFormat::of(stored) {
+        StoredFormat::Legacy(f) => Some(f),
+        StoredFormat::Argon2id | StoredFormat::None => None,
     }
 }
 

@@ -58,6 +58,9 @@ pub enum Scenario {
     /// The breached-password range API (`GET /range/{prefix}`) under load, served from a
     /// generated full-hash index by an in-process server.
     Range,
+    /// Verifying an imported legacy hash at the largest accepted cost of each format, next
+    /// to one Argon2id verification (no server).
+    LegacyCost,
     /// A long mix of logins, changes, rejected tickets and garbage requests; reports the
     /// server's memory and open files at the start and the end.
     Soak,
@@ -77,6 +80,7 @@ impl Scenario {
             Scenario::Policy => "policy",
             Scenario::Breach => "breach",
             Scenario::Range => "range",
+            Scenario::LegacyCost => "legacy-cost",
             Scenario::Soak => "soak",
         }
     }
@@ -88,7 +92,7 @@ impl Scenario {
             Scenario::Attack => cores,
             Scenario::Reject => 32,
             Scenario::IdleConnections => 1000,
-            Scenario::Policy | Scenario::Breach => 1,
+            Scenario::Policy | Scenario::Breach | Scenario::LegacyCost => 1,
             Scenario::Range => 8 * cores,
             Scenario::Soak => 4 * cores,
         }
@@ -102,6 +106,7 @@ impl Scenario {
                 | Scenario::Policy
                 | Scenario::Breach
                 | Scenario::Range
+                | Scenario::LegacyCost
         )
     }
 }
@@ -224,6 +229,7 @@ pub async fn run(
     let duration = Duration::from_secs_f64(args.duration);
     match args.scenario {
         Scenario::Policy => return crate::microbench::report_policy(duration),
+        Scenario::LegacyCost => return crate::legacy_cost::report(settings.core.hash, duration),
         Scenario::Breach => {
             return crate::microbench::report_breach(args.entries, duration)
                 .map_err(|e| BenchError::Setup(format!("breach benchmark: {e}")))
@@ -407,7 +413,7 @@ async fn run_level(
         (Scenario::Attack, _) => scenarios::attack(&ctx).await,
         (Scenario::IdleConnections, _) => scenarios::idle_connections(&ctx).await,
         (Scenario::Soak, _) => soak::soak(&ctx).await,
-        (Scenario::Policy | Scenario::Breach | Scenario::Range, _) => {
+        (Scenario::Policy | Scenario::Breach | Scenario::Range | Scenario::LegacyCost, _) => {
             return Err(BenchError::Usage(
                 "micro-benchmarks run without a server".into(),
             ))

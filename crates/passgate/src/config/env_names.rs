@@ -25,6 +25,8 @@ pub const KNOWN: &[&str] = &[
     "PASSGATE_DATABASE_MAX_CONNECTIONS",
     "PASSGATE_DATABASE_STATEMENT_TIMEOUT_SECS",
     "PASSGATE_DATABASE_URL",
+    "PASSGATE_IMPORT_MAX_LEGACY_AGE_DAYS",
+    "PASSGATE_IMPORT_REQUIRE_CHANGE",
     "PASSGATE_LISTEN",
     "PASSGATE_LOG",
     "PASSGATE_LOG_FORMAT",
@@ -114,6 +116,7 @@ mod tests {
             include_str!("tls.rs"),
             include_str!("web.rs"),
             include_str!("webapi.rs"),
+            include_str!("import.rs"),
             include_str!("../telemetry.rs"),
             include_str!("../cli.rs"),
         ];

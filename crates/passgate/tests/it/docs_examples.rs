@@ -1,8 +1,8 @@
-//! The examples in README.md ("Try it with curl") run as written against the real binary, so
-//! the documentation cannot drift from what the server does. Each `sh` block of that section
-//! runs in bash with two mechanical substitutions: `cargo run -q --release -p passgate --`
-//! becomes the built binary on the test's database, and `http://127.0.0.1:8080` the test
-//! server's address. Every
+//! The examples in README.md ("Try it with curl") and docs/migration.md ("Try it") run as
+//! written against the real binary, so the documentation cannot drift from what the server
+//! does. Each `sh` block of those sections runs in bash with two mechanical substitutions:
+//! `cargo run -q --release -p passgate --` (or without `--release`) becomes the built binary
+//! on the test's database, and `http://127.0.0.1:8080` the test server's address. Every
 //! `# => expected` comment must then be found in what the commands printed (`...` in it
 //! stands for any text).
 
@@ -13,12 +13,14 @@ use crate::multinode::Node;
 
 const README: &str = include_str!("../../../../README.md");
 
-/// The `sh` code blocks of the README section titled `title`.
-fn shell_blocks(title: &str) -> Vec<String> {
-    let Some(start) = README.find(&format!("## {title}\n")) else {
+const MIGRATION: &str = include_str!("../../../../docs/migration.md");
+
+/// The `sh` code blocks of the section titled `title` of the Markdown text `doc`.
+fn shell_blocks(doc: &str, title: &str) -> Vec<String> {
+    let Some(start) = doc.find(&format!("## {title}\n")) else {
         return Vec::new();
     };
-    let section = &README[start + title.len() + 4..];
+    let section = &doc[start + title.len() + 4..];
     let section = &section[..section.find("\n## ").unwrap_or(section.len())];
     section
         .split("```sh\n")
@@ -54,8 +56,20 @@ fn found_in_order(haystack: &str, fragments: &[String]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_curl_examples_work_as_documented() -> TestResult {
-    let blocks = shell_blocks("Try it with curl");
+    let blocks = shell_blocks(README, "Try it with curl");
     assert!(blocks.len() >= 2, "README lost its curl examples");
+    run_blocks(&blocks).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_example_works_as_documented() -> TestResult {
+    let blocks = shell_blocks(MIGRATION, "Try it");
+    assert_eq!(blocks.len(), 1, "docs/migration.md lost its example");
+    run_blocks(&blocks).await
+}
+
+/// Runs `blocks` in order, in a scratch directory, against a fresh server and database.
+async fn run_blocks(blocks: &[String]) -> TestResult {
     let dir = tempfile::tempdir()?;
     let db = format!("sqlite://{}", dir.path().join("docs.db").display());
     let out = crate::cli::passgate(&db, &["migrate"], None)?;
@@ -67,7 +81,7 @@ async fn readme_curl_examples_work_as_documented() -> TestResult {
     let node = Node::start(&db).await?;
     let base = node.url("");
     let log = dir.path().join("printed.txt");
-    for block in &blocks {
+    for block in blocks {
         let mut script = String::from(
             "set -euo pipefail\n\
              passgate() { \"$PASSGATE_BIN\" --database \"$PASSGATE_DB\" \"$@\"; }\n\
@@ -77,16 +91,19 @@ async fn readme_curl_examples_work_as_documented() -> TestResult {
         for line in block.lines() {
             let line = line
                 .replace("cargo run -q --release -p passgate --", "passgate")
+                .replace("cargo run -q -p passgate --", "passgate")
                 .replace("http://127.0.0.1:8080", &base);
             script.push_str(&line);
             script.push('\n');
         }
         let run = tokio::task::spawn_blocking({
             let (db, log) = (db.clone(), log.clone());
+            let work = dir.path().to_owned();
             move || {
                 Command::new("bash")
                     .arg("-c")
                     .arg(script)
+                    .current_dir(work)
                     .env("PASSGATE_BIN", env!("CARGO_BIN_EXE_passgate"))
                     .env("PASSGATE_DB", db)
                     .env("PRINTED", log)

@@ -16,6 +16,7 @@ mod docs_examples;
 mod encoding;
 mod hash_jobs;
 mod http;
+mod import;
 mod interop;
 mod multinode;
 mod outbox;
