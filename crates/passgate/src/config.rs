@@ -114,6 +114,7 @@ struct FileConfig {
     web: web::WebFile,
     #[serde(default)]
     tls: tls::TlsFile,
+    #[serde(default)]
     import: import::ImportFile,
 }
 
