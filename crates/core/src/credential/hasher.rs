@@ -7,8 +7,8 @@
 //! not zeroized between them: it never leaves the process, and anyone able to read process
 //! memory could read the plaintext passwords as they arrive anyway.
 
-use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
-use argon2::{Algorithm, Argon2, Block, BlockMemory, Params, Version};
+use passgate_argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use passgate_argon2::{Algorithm, Argon2, Block, BlockMemory, Params, Version};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
@@ -105,7 +105,7 @@ impl Argon2Worker {
         let params = ParamsString::try_from(&self.params)
             .map_err(|e| CoreError::Internal(format!("argon2 params: {e}")))?;
         let phc = PasswordHash {
-            algorithm: argon2::ARGON2ID_IDENT,
+            algorithm: passgate_argon2::ARGON2ID_IDENT,
             version: Some(Version::V0x13.into()),
             params,
             salt: Some(salt.as_salt()),
@@ -211,7 +211,7 @@ impl Argon2Worker {
         let Ok(parsed) = PasswordHash::new(phc) else {
             return true;
         };
-        if parsed.algorithm != argon2::ARGON2ID_IDENT || parsed.version != Some(0x13) {
+        if parsed.algorithm != passgate_argon2::ARGON2ID_IDENT || parsed.version != Some(0x13) {
             return true;
         }
         match Params::try_from(&parsed) {
@@ -264,7 +264,7 @@ mod tests {
 
     #[test]
     fn interoperates_with_the_reference_api() -> Result<(), CoreError> {
-        use argon2::PasswordVerifier;
+        use passgate_argon2::PasswordVerifier;
         let mut w = Argon2Worker::new(small())?;
         let phc = w.hash("interop")?;
         let parsed = PasswordHash::new(&phc).map_err(|e| CoreError::Internal(e.to_string()))?;

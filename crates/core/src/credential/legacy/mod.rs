@@ -22,7 +22,7 @@ mod pbkdf2;
 
 use std::fmt;
 
-use argon2::password_hash::PasswordHash;
+use passgate_argon2::password_hash::PasswordHash;
 use subtle::ConstantTimeEq;
 
 pub use limits::{MAX_HASH_LEN, MAX_SALT_BYTES};
@@ -419,11 +419,11 @@ fn limited(s: &str) -> String {
 fn parse_argon2(format: LegacyFormat, phc: &str) -> Result<String, LegacyHashError> {
     let malformed = |reason| LegacyHashError::Malformed { format, reason };
     let parsed = PasswordHash::new(phc).map_err(|_| malformed("not a PHC string"))?;
-    argon2::Algorithm::try_from(parsed.algorithm).map_err(|_| malformed("unknown algorithm"))?;
+    passgate_argon2::Algorithm::try_from(parsed.algorithm).map_err(|_| malformed("unknown algorithm"))?;
     if let Some(v) = parsed.version {
-        argon2::Version::try_from(v).map_err(|_| malformed("unknown version"))?;
+        passgate_argon2::Version::try_from(v).map_err(|_| malformed("unknown version"))?;
     }
-    let params = argon2::Params::try_from(&parsed).map_err(|_| malformed("bad parameters"))?;
+    let params = passgate_argon2::Params::try_from(&parsed).map_err(|_| malformed("bad parameters"))?;
     let salt = parsed.salt.ok_or(malformed("no salt"))?;
     let mut buf = [0u8; MAX_SALT_BYTES];
     let salt = salt
@@ -441,11 +441,11 @@ fn parse_argon2(format: LegacyFormat, phc: &str) -> Result<String, LegacyHashErr
 }
 
 fn verify_argon2(phc: &str, pw: &[u8]) -> bool {
-    use argon2::PasswordVerifier;
+    use passgate_argon2::PasswordVerifier;
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
-    argon2::Argon2::default()
+    passgate_argon2::Argon2::default()
         .verify_password(pw, &parsed)
         .is_ok()
 }
