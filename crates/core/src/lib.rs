@@ -7,17 +7,18 @@
 
 pub mod audit;
 pub mod clock;
-pub mod config;
 pub mod credential;
 pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod outbox;
 pub mod service;
+pub mod settings;
 pub mod store;
-pub mod throttle;
+/// Brute-force throttling rules (applied in `service/throttle/`).
+pub use service::throttle::rules as throttle;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use config::CoreConfig;
 pub use error::CoreError;
 pub use service::{Core, RequestContext};
+pub use settings::CoreConfig;

@@ -11,18 +11,18 @@ mod own_sessions;
 mod password_rules;
 mod reset;
 mod sessions;
-mod throttle;
+pub(crate) mod throttle;
 mod users;
 
 use std::sync::Arc;
 
 use crate::audit::{AuditEvent, AuditKind, FrontEnd};
 use crate::clock::Clock;
-use crate::config::CoreConfig;
 use crate::credential::breach::BreachIndex;
 use crate::credential::{HashPool, PasswordPolicy};
 use crate::domain::{Password, UserId};
 use crate::metrics::CoreMetrics;
+use crate::settings::CoreConfig;
 use crate::store::Store;
 use crate::CoreError;
 

@@ -10,6 +10,8 @@
 mod client;
 mod driver;
 mod flows;
+mod legacy_cost;
+pub mod micro;
 mod open_loop;
 mod protocol;
 mod range;
@@ -228,10 +230,10 @@ pub async fn run(
     }
     let duration = Duration::from_secs_f64(args.duration);
     match args.scenario {
-        Scenario::Policy => return crate::microbench::report_policy(duration),
-        Scenario::LegacyCost => return crate::legacy_cost::report(settings.core.hash, duration),
+        Scenario::Policy => return micro::report_policy(duration),
+        Scenario::LegacyCost => return legacy_cost::report(settings.core.hash, duration),
         Scenario::Breach => {
-            return crate::microbench::report_breach(args.entries, duration)
+            return micro::report_breach(args.entries, duration)
                 .map_err(|e| BenchError::Setup(format!("breach benchmark: {e}")))
         }
         Scenario::Range => {

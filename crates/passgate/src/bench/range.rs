@@ -37,8 +37,7 @@ struct Tally {
 pub async fn run(entries: u64, duration: Duration, concurrency: usize) -> Result<(), BenchError> {
     let dir = tempfile::tempdir().map_err(setup)?;
     eprintln!("generating and importing a full-hash corpus of {entries} entries");
-    let (corpus, corpus_bytes) =
-        crate::microbench::write_corpus(dir.path(), entries).map_err(setup)?;
+    let (corpus, corpus_bytes) = super::micro::write_corpus(dir.path(), entries).map_err(setup)?;
     let index_path = dir.path().join("pwned-full.idx");
     let started = Instant::now();
     let file = std::fs::File::open(&corpus).map_err(setup)?;

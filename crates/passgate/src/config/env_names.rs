@@ -118,7 +118,7 @@ mod tests {
             include_str!("webapi.rs"),
             include_str!("import.rs"),
             include_str!("../telemetry.rs"),
-            include_str!("../cli.rs"),
+            include_str!("../cli/mod.rs"),
         ];
         let mut found = BTreeSet::new();
         for text in sources {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use passgate_core::config::ImportConfig;
+use passgate_core::settings::ImportConfig;
 use serde::Deserialize;
 
 use super::{env, env_parse, ConfigError};

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use passgate_core::config::{MailPolicy, ResetConfig};
 use passgate_core::outbox::MailKind;
+use passgate_core::settings::{MailPolicy, ResetConfig};
 use passgate_mail::{MailSettings, SmtpSettings, TlsMode};
 use serde::Deserialize;
 

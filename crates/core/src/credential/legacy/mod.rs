@@ -419,11 +419,13 @@ fn limited(s: &str) -> String {
 fn parse_argon2(format: LegacyFormat, phc: &str) -> Result<String, LegacyHashError> {
     let malformed = |reason| LegacyHashError::Malformed { format, reason };
     let parsed = PasswordHash::new(phc).map_err(|_| malformed("not a PHC string"))?;
-    passgate_argon2::Algorithm::try_from(parsed.algorithm).map_err(|_| malformed("unknown algorithm"))?;
+    passgate_argon2::Algorithm::try_from(parsed.algorithm)
+        .map_err(|_| malformed("unknown algorithm"))?;
     if let Some(v) = parsed.version {
         passgate_argon2::Version::try_from(v).map_err(|_| malformed("unknown version"))?;
     }
-    let params = passgate_argon2::Params::try_from(&parsed).map_err(|_| malformed("bad parameters"))?;
+    let params =
+        passgate_argon2::Params::try_from(&parsed).map_err(|_| malformed("bad parameters"))?;
     let salt = parsed.salt.ok_or(malformed("no salt"))?;
     let mut buf = [0u8; MAX_SALT_BYTES];
     let salt = salt

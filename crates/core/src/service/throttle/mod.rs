@@ -1,10 +1,13 @@
-//! Applying the throttle: refuse blocked attempts before any hashing, count failures, reset
-//! on success. Counters are in the store, so they hold across nodes.
+//! Brute-force throttling: applying the rules of [`rules`] (refuse blocked attempts before
+//! any hashing, count failures, reset on success). Counters are in the store, so they hold
+//! across nodes.
+
+pub mod rules;
 
 use crate::audit::AuditKind;
 use crate::store::ThrottleRow;
-use crate::throttle::{account_key, address_key};
 use crate::{Core, CoreError, RequestContext};
+use rules::{account_key, address_key};
 
 /// What [`Core::throttle_check`] found for an attempt it let through.
 #[must_use]

@@ -1,5 +1,5 @@
-//! Brute-force throttling rules. The counters live in the database (so every node sees the
-//! same ones); this module holds the pure arithmetic, tested on its own.
+//! Brute-force throttling rules: keys, limits and delays, pure arithmetic tested on its own
+//! (applied by the parent module). Public as `passgate_core::throttle`.
 
 use std::time::Duration;
 

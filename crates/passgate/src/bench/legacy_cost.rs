@@ -9,8 +9,8 @@ use passgate_core::credential::legacy::limits;
 use passgate_core::credential::legacy::LegacyHash;
 use passgate_core::credential::{Argon2Worker, HashParams};
 
-use crate::bench::BenchError;
-use crate::microbench::Latency;
+use super::micro::Latency;
+use super::BenchError;
 
 /// One measured format.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -151,7 +151,7 @@ pub fn report(params: HashParams, duration: Duration) -> Result<(), BenchError> 
     let details = serde_json::json!({ "argon2id_ms": argon.as_secs_f64() * 1e3, "formats": costs });
     println!(
         "{}",
-        crate::microbench::last_line(
+        super::micro::last_line(
             "legacy-cost",
             duration,
             costs.len(),

@@ -287,7 +287,7 @@ pub(crate) fn last_line(
 
 /// `passgate bench --scenario policy`: prints a table and, last, the JSON line (headline
 /// figures: the slower of the random and the crafted 256-character inputs).
-pub fn report_policy(duration: Duration) -> Result<(), crate::bench::BenchError> {
+pub fn report_policy(duration: Duration) -> Result<(), super::BenchError> {
     let r = policy(duration);
     println!("policy check (blocklist, context words, zxcvbn, composition; no breach lookup)");
     println!(
@@ -307,9 +307,8 @@ pub fn report_policy(duration: Duration) -> Result<(), crate::bench::BenchError>
         .filter(|(_, len, _)| *len == 256)
         .map(|(_, _, l)| l.clone())
         .max_by(|a, b| a.p99_us.total_cmp(&b.p99_us))
-        .ok_or_else(|| crate::bench::BenchError::Setup("no 256-character figures".into()))?;
-    let details =
-        serde_json::to_value(&r).map_err(|e| crate::bench::BenchError::Setup(e.to_string()))?;
+        .ok_or_else(|| super::BenchError::Setup("no 256-character figures".into()))?;
+    let details = serde_json::to_value(&r).map_err(|e| super::BenchError::Setup(e.to_string()))?;
     println!(
         "{}",
         last_line("policy", duration, requests, &headline, details)

@@ -1,5 +1,7 @@
-//! The command line: `serve`, `migrate`, `user …`, `session …`, `app-token …`, `breach …`,
-//! `db copy`, `bench`, `audit`.
+//! The command line: the command tree, `serve`, `migrate`, `session …`, `app-token …`,
+//! `audit` and `db backup|restore` here; one file per larger command group beside it
+//! (`user`, `import`, `mail`, `breach`, `db_copy`, `config_check`). `bench` is
+//! [`crate::bench`].
 //!
 //! Exit codes: 0 success, 1 runtime failure (database, I/O), 2 usage error, 3 not found,
 //! 4 conflict (e.g. the username is taken), 5 password refused by the policy, 6 some lines of
@@ -17,6 +19,13 @@ use passgate_core::service::NewUserInput;
 use passgate_core::{CoreError, RequestContext, SystemClock};
 
 use crate::config::{Overrides, Settings};
+
+pub mod breach;
+pub mod config_check;
+pub mod db_copy;
+pub mod import;
+pub mod mail;
+pub mod user;
 
 /// passgate: credential service speaking the SuperOffice Services84 SOAP and Net3 REST APIs.
 #[derive(Debug, Parser)]
@@ -56,10 +65,10 @@ pub enum Command {
     Session(SessionCommand),
     /// Manage application tokens (required on every SOAP call in online mode).
     #[command(subcommand)]
-    AppToken(crate::admin_cmd::AppTokenCommand),
+    AppToken(user::AppTokenCommand),
     /// Build or query the offline breached-password index.
     #[command(subcommand)]
-    Breach(crate::breach::BreachCommand),
+    Breach(breach::BreachCommand),
     /// Read the audit trail.
     Audit {
         /// Only events about this user.
@@ -79,7 +88,7 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// The mail outbox: list mails and dead letters, queue dead letters again.
     #[command(subcommand)]
-    Mail(crate::mail_cmd::MailCommand),
+    Mail(mail::MailCommand),
     /// Check the configuration (file and environment) as `serve` would load it.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -101,7 +110,7 @@ pub enum ConfigCommand {
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
     /// Copy an installation to another database (e.g. SQLite to PostgreSQL) and verify it.
-    Copy(crate::db_copy::CopyArgs),
+    Copy(db_copy::CopyArgs),
     /// Back up the SQLite database to a new file while the server runs, and verify the copy.
     Backup {
         /// The backup file to create (never overwritten).
@@ -154,7 +163,7 @@ pub enum UserCommand {
     Add(AddArgs),
     /// Import users with the password hashes of another system, one per line (CSV or JSONL;
     /// see docs/migration.md). Each hash is upgraded to Argon2id at the user's next sign-in.
-    Import(crate::import_cmd::ImportArgs),
+    Import(import::ImportArgs),
     /// List users.
     List {
         /// JSON output.
@@ -280,9 +289,9 @@ enum CliError {
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
-    Breach(#[from] crate::breach::BreachCmdError),
+    Breach(#[from] breach::BreachCmdError),
     #[error("{0}")]
-    Admin(crate::admin_cmd::AdminCmdError),
+    Admin(user::AdminCmdError),
     #[error("{0}")]
     Bench(#[from] crate::bench::BenchError),
     #[error("{0}")]
@@ -293,22 +302,22 @@ enum CliError {
     #[error("the configuration has problems")]
     Checked,
     #[error("{0}")]
-    Import(crate::import_cmd::ImportError),
+    Import(import::ImportError),
 }
 
-impl From<crate::import_cmd::ImportError> for CliError {
-    fn from(e: crate::import_cmd::ImportError) -> Self {
+impl From<import::ImportError> for CliError {
+    fn from(e: import::ImportError) -> Self {
         match e {
-            crate::import_cmd::ImportError::Core(c) => CliError::Core(c),
+            import::ImportError::Core(c) => CliError::Core(c),
             other => CliError::Import(other),
         }
     }
 }
 
-impl From<crate::admin_cmd::AdminCmdError> for CliError {
-    fn from(e: crate::admin_cmd::AdminCmdError) -> Self {
+impl From<user::AdminCmdError> for CliError {
+    fn from(e: user::AdminCmdError) -> Self {
         match e {
-            crate::admin_cmd::AdminCmdError::Core(c) => CliError::Core(c),
+            user::AdminCmdError::Core(c) => CliError::Core(c),
             other => CliError::Admin(other),
         }
     }
@@ -323,10 +332,10 @@ impl CliError {
             CliError::Core(CoreError::Conflict(_)) => 4,
             CliError::Core(CoreError::PolicyViolation(_)) => 5,
             CliError::Core(CoreError::InvalidInput(_)) => 2,
-            CliError::Breach(crate::breach::BreachCmdError::NoPath) => 2,
-            CliError::Admin(crate::admin_cmd::AdminCmdError::NotConfirmed(_)) => 2,
-            CliError::Import(crate::import_cmd::ImportError::Usage(_)) => 2,
-            CliError::Import(crate::import_cmd::ImportError::Refused(_)) => 6,
+            CliError::Breach(breach::BreachCmdError::NoPath) => 2,
+            CliError::Admin(user::AdminCmdError::NotConfirmed(_)) => 2,
+            CliError::Import(import::ImportError::Usage(_)) => 2,
+            CliError::Import(import::ImportError::Refused(_)) => 6,
 
             _ => 1,
         }
@@ -384,7 +393,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         listen,
     };
     if let Command::Config(ConfigCommand::Check) = cli.command {
-        return match crate::config_cmd::check(cli.config.as_deref(), &overrides).await {
+        return match config_check::check(cli.config.as_deref(), &overrides).await {
             0 => Ok(()),
             _ => Err(CliError::Checked),
         };
@@ -410,25 +419,19 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
-        Command::Breach(crate::breach::BreachCommand::Import {
+        Command::Breach(breach::BreachCommand::Import {
             file,
             output,
             full_hashes,
             json,
-        }) => Ok(crate::breach::import(
-            &settings,
-            &file,
-            output,
-            full_hashes,
-            json,
-        )?),
-        Command::Breach(crate::breach::BreachCommand::Check { index }) => {
+        }) => Ok(breach::import(&settings, &file, output, full_hashes, json)?),
+        Command::Breach(breach::BreachCommand::Check { index }) => {
             let password = read_password_stdin()?;
-            let n = crate::breach::check(&settings, index, &password)?;
+            let n = breach::check(&settings, index, &password)?;
             println!("{n}");
             Ok(())
         }
-        Command::Db(DbCommand::Copy(args)) => Ok(crate::db_copy::run(&args).await?),
+        Command::Db(DbCommand::Copy(args)) => Ok(db_copy::run(&args).await?),
         Command::Db(DbCommand::Backup { to, json }) => {
             let started = std::time::Instant::now();
             let r = passgate_store::sqlite_backup::backup(&settings.database_url, &to).await?;
@@ -445,7 +448,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(UserCommand::List { json }) => user_list(settings, json).await,
         Command::User(UserCommand::Import(args)) => {
             let core = cli_core(&settings).await?;
-            Ok(crate::import_cmd::run(core, &cli_ctx(), &args).await?)
+            Ok(import::run(core, &cli_ctx(), &args).await?)
         }
         Command::User(UserCommand::Lock { name, until, json }) => {
             let until = until.as_deref().map(parse_time).transpose()?;
@@ -481,7 +484,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::User(UserCommand::Show { name, json }) => {
             let core = cli_core(&settings).await?;
-            Ok(crate::admin_cmd::show(&core, &name, json).await?)
+            Ok(user::show(&core, &name, json).await?)
         }
         Command::User(UserCommand::SetPassword {
             name,
@@ -499,11 +502,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             };
             let core = cli_core(&settings).await?;
             let ctx = cli_ctx();
-            Ok(crate::admin_cmd::set_password(&core, &ctx, &name, given, permanent, json).await?)
+            Ok(user::set_password(&core, &ctx, &name, given, permanent, json).await?)
         }
         Command::User(UserCommand::Expire { name, json }) => {
             let core = cli_core(&settings).await?;
-            Ok(crate::admin_cmd::expire(&core, &cli_ctx(), &name, json).await?)
+            Ok(user::expire(&core, &cli_ctx(), &name, json).await?)
         }
         Command::User(UserCommand::Rename {
             name,
@@ -511,23 +514,23 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             json,
         }) => {
             let core = cli_core(&settings).await?;
-            Ok(crate::admin_cmd::rename(&core, &cli_ctx(), &name, &new_name, json).await?)
+            Ok(user::rename(&core, &cli_ctx(), &name, &new_name, json).await?)
         }
         Command::User(UserCommand::Delete { name, yes, json }) => {
             let core = cli_core(&settings).await?;
-            Ok(crate::admin_cmd::delete(&core, &cli_ctx(), &name, yes, json).await?)
+            Ok(user::delete(&core, &cli_ctx(), &name, yes, json).await?)
         }
         Command::User(UserCommand::ResetLink { name, url, json }) => {
             let core = cli_core(&settings).await?;
-            Ok(crate::mail_cmd::reset_link(&core, &cli_ctx(), &name, url, json).await?)
+            Ok(mail::reset_link(&core, &cli_ctx(), &name, url, json).await?)
         }
         Command::Mail(cmd) => {
             let core = cli_core(&settings).await?;
-            Ok(crate::mail_cmd::run(&core, cmd).await?)
+            Ok(mail::run(&core, cmd).await?)
         }
         Command::AppToken(cmd) => {
             let core = cli_core(&settings).await?;
-            Ok(crate::admin_cmd::app_token(&core, &cli_ctx(), cmd).await?)
+            Ok(user::app_token(&core, &cli_ctx(), cmd).await?)
         }
         Command::Session(SessionCommand::List { user, all, json }) => {
             let core = cli_core(&settings).await?;
@@ -879,7 +882,7 @@ async fn user_list(settings: Settings, json: bool) -> Result<(), CliError> {
     let store = passgate_store::open_with(&settings.database_url, &settings.database).await?;
     let users = store.list_users().await?;
     if json {
-        let list: Vec<_> = users.iter().map(crate::admin_cmd::user_json).collect();
+        let list: Vec<_> = users.iter().map(user::user_json).collect();
         println!("{}", serde_json::Value::Array(list));
     } else {
         println!(
