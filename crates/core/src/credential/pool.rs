@@ -112,10 +112,19 @@ where
         worker: &mut Argon2Worker,
         before_answer: &mut dyn FnMut(&Argon2Worker),
     ) {
-        let result = (self.f)(worker);
+        let Pending { f, done } = *self;
+        // A panicking job (a bug, e.g. in the strength estimator on some input) must not take
+        // its hashing thread down with it: the pool would lose capacity for good and the
+        // caller would only see its answer channel dropped. The worker's buffer is scratch
+        // memory, rewritten by the next job, so it is safe to keep using after an unwind.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(worker)));
         before_answer(worker);
+        let answer = result.map_err(|_| {
+            tracing::error!("a hashing-pool job panicked; the request fails, the worker goes on");
+            CoreError::Internal("a hashing job failed".into())
+        });
         // The receiver may be gone if the request was cancelled meanwhile; nothing to do then.
-        let _ = self.done.send(Ok(result));
+        let _ = done.send(answer);
     }
 
     fn refuse(self: Box<Self>, err: CoreError) {
@@ -450,6 +459,20 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         Err(CoreError::Internal(format!("never {n} admitted")))
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_alone_and_the_worker_goes_on() -> Result<(), CoreError> {
+        let (pool, _ticker, _metrics) =
+            manual_pool(Duration::from_secs(1), Duration::from_millis(1))?;
+        let failed = pool.run(|_| -> u32 { panic!("a bug in a job") }).await;
+        assert!(matches!(failed, Err(CoreError::Internal(_))), "{failed:?}");
+        // The pool's only worker is still there (without it this would never answer).
+        let next = tokio::time::timeout(Duration::from_secs(10), pool.run(|_| 7))
+            .await
+            .map_err(|_| CoreError::Internal("the worker died with the job".into()))?;
+        assert_eq!(next?, 7);
+        Ok(())
     }
 
     #[tokio::test]
