@@ -583,34 +583,7 @@ async fn no_reset_token_or_link_reaches_the_logs() -> TestResult {
 /// A self-signed certificate for 127.0.0.1 made with openssl: (dir, cert path, key path).
 fn test_certificate() -> Result<(tempfile::TempDir, String, String), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let cert = dir.path().join("cert.pem").display().to_string();
-    let key = dir.path().join("key.pem").display().to_string();
-    let out = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=passgate test SMTP",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-            "-keyout",
-            &key,
-            "-out",
-            &cert,
-        ])
-        .output()?;
-    if !out.status.success() {
-        return Err(format!("openssl: {}", String::from_utf8_lossy(&out.stderr)).into());
-    }
+    let (cert, key) = crate::tls::make_certificate(dir.path(), "smtp")?;
     Ok((dir, cert, key))
 }
 

@@ -11,7 +11,7 @@ use crate::harness::{test_python, TestResult};
 use crate::serve_process::{add_user, serve, sigterm};
 
 /// A self-signed certificate for 127.0.0.1 (an EC P-256 key) in `dir`: (cert, key) paths.
-fn make_certificate(
+pub(crate) fn make_certificate(
     dir: &Path,
     name: &str,
 ) -> Result<(String, String), Box<dyn std::error::Error>> {
