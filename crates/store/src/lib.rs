@@ -16,7 +16,11 @@ mod rows;
 pub mod sqlite;
 pub mod sqlite_backup;
 mod sqlite_fast;
+mod sqlite_migrate;
 mod sqlite_outbox;
+mod sqlite_read;
+mod sqlite_rows;
+mod sqlite_url;
 mod sqlite_writer;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -151,15 +155,13 @@ impl std::fmt::Display for DatabaseUrl {
     }
 }
 
-/// The file of a `sqlite:` URL (None for another scheme or an unparsable URL).
+/// The file of a `sqlite:` URL (None for another scheme or an unparsable URL; the syntax is
+/// in `sqlite_url.rs`).
 pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    use std::str::FromStr;
     if !matches!(Backend::of(url), Ok(Backend::Sqlite)) {
         return None;
     }
-    sqlx::sqlite::SqliteConnectOptions::from_str(url)
-        .ok()
-        .map(|o| o.get_filename().to_path_buf())
+    sqlite_url::SqliteUrl::parse(url).ok().map(|u| u.file)
 }
 
 /// A database URL with any password removed, for error messages and logs: the password of

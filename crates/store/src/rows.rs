@@ -9,110 +9,101 @@ pub(crate) const USER_COLUMNS: &str = "id, associate_id, username, email, full_n
      locked_until, password_hash, password_changed_at, credential_version, \
      must_change_password, created_at";
 
-/// Row readers for one backend's row type. Both backends store the same columns with the
-/// same Rust types (TEXT, 64-bit integers, booleans), so one definition serves both; a macro
-/// because sqlx's generic row bounds would be longer than the code they guard.
-macro_rules! row_readers {
-    ($module:ident, $row:ty) => {
-        /// Reads domain values out of this backend's rows.
-        pub(crate) mod $module {
-            use passgate_core::audit::AuditRecord;
-            use passgate_core::domain::TokenHash;
-            use passgate_core::store::{AppTokenRecord, SessionRecord, ThrottleRow, UserRecord};
-            use passgate_core::{CoreError, Timestamp};
-            use sqlx::Row;
+/// Reads domain values out of PostgreSQL rows (SQLite's, read with rusqlite, are in
+/// `sqlite_rows.rs`).
+pub(crate) mod pg_rows {
+    use passgate_core::audit::AuditRecord;
+    use passgate_core::domain::TokenHash;
+    use passgate_core::store::{AppTokenRecord, SessionRecord, ThrottleRow, UserRecord};
+    use passgate_core::{CoreError, Timestamp};
+    use sqlx::Row;
 
-            use super::{SessionRow, UserRow};
+    use super::{SessionRow, UserRow};
 
-            fn get<'r, T>(row: &'r $row, column: &str) -> Result<T, CoreError>
-            where
-                T: sqlx::Decode<'r, <$row as Row>::Database> + sqlx::Type<<$row as Row>::Database>,
-            {
-                row.try_get(column)
-                    .map_err(|e| CoreError::Storage(format!("column {column}: {e}")))
-            }
+    fn get<'r, T>(row: &'r sqlx::postgres::PgRow, column: &str) -> Result<T, CoreError>
+    where
+        T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        row.try_get(column)
+            .map_err(|e| CoreError::Storage(format!("column {column}: {e}")))
+    }
 
-            /// A user from a row of [`super::USER_COLUMNS`].
-            pub(crate) fn user(row: &$row) -> Result<UserRecord, CoreError> {
-                UserRow {
-                    id: get(row, "id")?,
-                    associate_id: get(row, "associate_id")?,
-                    username: get(row, "username")?,
-                    email: get(row, "email")?,
-                    full_name: get(row, "full_name")?,
-                    role: get(row, "role")?,
-                    locked_until: get(row, "locked_until")?,
-                    password_hash: get(row, "password_hash")?,
-                    password_changed_at: get(row, "password_changed_at")?,
-                    credential_version: get(row, "credential_version")?,
-                    must_change_password: get(row, "must_change_password")?,
-                    created_at: get(row, "created_at")?,
-                }
-                .into_record()
-            }
-
-            /// A session from its columns.
-            pub(crate) fn session(row: &$row) -> Result<SessionRecord, CoreError> {
-                SessionRow {
-                    id: get(row, "id")?,
-                    user_id: get(row, "user_id")?,
-                    kind: get(row, "kind")?,
-                    created_at: get(row, "created_at")?,
-                    last_seen_at: get(row, "last_seen_at")?,
-                    expires_at: get(row, "expires_at")?,
-                    revoked_at: get(row, "revoked_at")?,
-                }
-                .into_record()
-            }
-
-            /// A throttle counter from its columns.
-            pub(crate) fn throttle(row: &$row) -> Result<ThrottleRow, CoreError> {
-                let failures: i64 = get(row, "failures")?;
-                Ok(ThrottleRow {
-                    failures: u32::try_from(failures).unwrap_or(u32::MAX),
-                    window_start: Timestamp(get(row, "window_start")?),
-                    blocked_until: get::<Option<i64>>(row, "blocked_until")?.map(Timestamp),
-                })
-            }
-
-            /// An audit row from its columns.
-            pub(crate) fn audit(row: &$row) -> Result<AuditRecord, CoreError> {
-                Ok(AuditRecord {
-                    id: get(row, "id")?,
-                    at: Timestamp(get(row, "at")?).to_rfc3339(),
-                    user_id: get(row, "user_id")?,
-                    username: get(row, "username")?,
-                    event: get(row, "event")?,
-                    front_end: get(row, "front_end")?,
-                    client_addr: get(row, "client_addr")?,
-                    reason: get(row, "reason")?,
-                    actor: get(row, "actor")?,
-                })
-            }
-
-            /// An application token from its columns.
-            pub(crate) fn app_token(row: &$row) -> Result<AppTokenRecord, CoreError> {
-                Ok(AppTokenRecord {
-                    name: get(row, "name")?,
-                    token_hash: TokenHash::from_stored(get(row, "token_sha256")?),
-                    created_at: Timestamp(get(row, "created_at")?),
-                    revoked_at: get::<Option<i64>>(row, "revoked_at")?.map(Timestamp),
-                })
-            }
-
-            /// A named column of a listing (e.g. the owner's name next to a session).
-            pub(crate) fn column<'r, T>(row: &'r $row, name: &str) -> Result<T, CoreError>
-            where
-                T: sqlx::Decode<'r, <$row as Row>::Database> + sqlx::Type<<$row as Row>::Database>,
-            {
-                get(row, name)
-            }
+    /// A user from a row of [`super::USER_COLUMNS`].
+    pub(crate) fn user(row: &sqlx::postgres::PgRow) -> Result<UserRecord, CoreError> {
+        UserRow {
+            id: get(row, "id")?,
+            associate_id: get(row, "associate_id")?,
+            username: get(row, "username")?,
+            email: get(row, "email")?,
+            full_name: get(row, "full_name")?,
+            role: get(row, "role")?,
+            locked_until: get(row, "locked_until")?,
+            password_hash: get(row, "password_hash")?,
+            password_changed_at: get(row, "password_changed_at")?,
+            credential_version: get(row, "credential_version")?,
+            must_change_password: get(row, "must_change_password")?,
+            created_at: get(row, "created_at")?,
         }
-    };
-}
+        .into_record()
+    }
 
-row_readers!(sqlite_rows, sqlx::sqlite::SqliteRow);
-row_readers!(pg_rows, sqlx::postgres::PgRow);
+    /// A session from its columns.
+    pub(crate) fn session(row: &sqlx::postgres::PgRow) -> Result<SessionRecord, CoreError> {
+        SessionRow {
+            id: get(row, "id")?,
+            user_id: get(row, "user_id")?,
+            kind: get(row, "kind")?,
+            created_at: get(row, "created_at")?,
+            last_seen_at: get(row, "last_seen_at")?,
+            expires_at: get(row, "expires_at")?,
+            revoked_at: get(row, "revoked_at")?,
+        }
+        .into_record()
+    }
+
+    /// A throttle counter from its columns.
+    pub(crate) fn throttle(row: &sqlx::postgres::PgRow) -> Result<ThrottleRow, CoreError> {
+        let failures: i64 = get(row, "failures")?;
+        Ok(ThrottleRow {
+            failures: u32::try_from(failures).unwrap_or(u32::MAX),
+            window_start: Timestamp(get(row, "window_start")?),
+            blocked_until: get::<Option<i64>>(row, "blocked_until")?.map(Timestamp),
+        })
+    }
+
+    /// An audit row from its columns.
+    pub(crate) fn audit(row: &sqlx::postgres::PgRow) -> Result<AuditRecord, CoreError> {
+        Ok(AuditRecord {
+            id: get(row, "id")?,
+            at: Timestamp(get(row, "at")?).to_rfc3339(),
+            user_id: get(row, "user_id")?,
+            username: get(row, "username")?,
+            event: get(row, "event")?,
+            front_end: get(row, "front_end")?,
+            client_addr: get(row, "client_addr")?,
+            reason: get(row, "reason")?,
+            actor: get(row, "actor")?,
+        })
+    }
+
+    /// An application token from its columns.
+    pub(crate) fn app_token(row: &sqlx::postgres::PgRow) -> Result<AppTokenRecord, CoreError> {
+        Ok(AppTokenRecord {
+            name: get(row, "name")?,
+            token_hash: TokenHash::from_stored(get(row, "token_sha256")?),
+            created_at: Timestamp(get(row, "created_at")?),
+            revoked_at: get::<Option<i64>>(row, "revoked_at")?.map(Timestamp),
+        })
+    }
+
+    /// A named column of a listing (e.g. the owner's name next to a session).
+    pub(crate) fn column<'r, T>(row: &'r sqlx::postgres::PgRow, name: &str) -> Result<T, CoreError>
+    where
+        T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        get(row, name)
+    }
+}
 
 /// Raw user columns as read from any backend.
 pub(crate) struct UserRow {

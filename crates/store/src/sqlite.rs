@@ -1,8 +1,8 @@
-//! SQLite backend: one file, WAL journal, busy timeout, foreign keys on.
+//! SQLite backend: one file, WAL journal, busy timeout, foreign keys on; one driver
+//! (rusqlite) for the writer thread, the inline point reads and the blocking readers.
 
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use passgate_core::audit::{AuditEvent, AuditRecord};
@@ -19,109 +19,73 @@ use passgate_core::store::{
 use passgate_core::store::{OwnSessions, UserSession};
 use passgate_core::{CoreError, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::ConnectOptions;
 
-use crate::rows::sqlite_rows::{self, column};
-use crate::rows::{db_error, USER_COLUMNS};
-use crate::sqlite_fast::{throttle_row, user_row, FastReader};
-use crate::sqlite_outbox;
+use crate::rows::USER_COLUMNS;
+use crate::sqlite_fast::{point, FastReader};
+use crate::sqlite_read::{corrupt, Readers};
+use crate::sqlite_rows::{
+    app_token_row, audit_row, session_row, throttle_row, user_row, APP_TOKEN_COLUMNS,
+    AUDIT_COLUMNS, SESSION_COLUMNS,
+};
+use crate::sqlite_url::SqliteUrl;
 use crate::sqlite_writer::{Outcome, Writer};
-use crate::PoolSettings;
+use crate::{sqlite_migrate, sqlite_outbox, PoolSettings};
 
 /// The writer's page cache while it imports users, in KiB (as a negative `cache_size`).
 const IMPORT_CACHE_KIB: i64 = -131_072;
 
 /// The SQLite store.
 ///
-/// Reads go through a pool of connections; every write goes to one writer thread
-/// ([`crate::sqlite_writer`]), which runs each transaction whole. SQLite allows one writer at
-/// a time, and a connection that finds the write lock taken waits in SQLite's busy handler,
-/// which sleeps (1, 2, 5, 10 … ms) and retries. With one writer, the writers of this process
-/// queue for it in FIFO order instead, so a burst of cheap writes (audit rows of refused
-/// attempts) cannot push another request's write into those sleeps. The busy timeout still
-/// applies against other processes (the command-line tools) writing the same file.
+/// Every write goes to one writer thread ([`crate::sqlite_writer`]), which runs each
+/// transaction whole. SQLite allows one writer at a time, and a connection that finds the
+/// write lock taken waits in SQLite's busy handler, which sleeps (1, 2, 5, 10 … ms) and
+/// retries. With one writer, the writers of this process queue for it in FIFO order instead,
+/// so a burst of cheap writes (audit rows of refused attempts) cannot push another request's
+/// write into those sleeps. The busy timeout still applies against other processes (the
+/// command-line tools) writing the same file.
 ///
-/// The hottest point reads (a session by token, a user, throttle counters) first try a
-/// synchronous connection of their own ([`crate::sqlite_fast`]), which skips sqlx's hand-over
-/// to a connection thread.
+/// The hottest point reads (a session by token, a user, throttle counters) run inline on a
+/// connection of their own ([`crate::sqlite_fast`]); every other read, and a point read that
+/// could not start at once, runs on a blocking thread ([`crate::sqlite_read`]).
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    file: PathBuf,
+    readers: Readers,
     writer: Writer,
     fast: Arc<FastReader>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if missing) the database at `url`, e.g. `sqlite://passgate.db`.
-    /// Of `pool`, the connection limit and acquire timeout apply (SQLite has no statement
-    /// timeout; writers wait on the busy timeout instead).
+    /// Opens (creating if missing, unless `mode=rw`) the database at `url`, e.g.
+    /// `sqlite://passgate.db`. Of `pool`, the connection limit and acquire timeout apply to
+    /// the readers (SQLite has no statement timeout; writers wait on the busy timeout).
     pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self, CoreError> {
-        Self::connect_logging(url, pool, true).await
-    }
-
-    /// As [`SqliteStore::connect`]; `log_statements` false silences sqlx's statement log
-    /// (for whole-table reads, which are slow by design).
-    pub(crate) async fn connect_logging(
-        url: &str,
-        pool: &PoolSettings,
-        log_statements: bool,
-    ) -> Result<Self, CoreError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| CoreError::InvalidInput(format!("invalid SQLite URL: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let options = if log_statements {
-            options
-        } else {
-            options.disable_statement_logging()
-        };
-        let open = |max: u32| {
-            SqlitePoolOptions::new()
-                .max_connections(max)
-                // An embedded database has no connection to lose between uses; the default
-                // ping before every acquire costs a round trip to the connection's thread per
-                // query.
-                .test_before_acquire(false)
-                .acquire_timeout(pool.acquire_timeout)
-                .connect_with(options.clone())
-        };
-        let readers = open(pool.max_connections).await.map_err(|e| {
-            CoreError::Storage(format!(
-                "cannot open SQLite database {}: {e}",
-                options.get_filename().display()
-            ))
-        })?;
-        // The file exists now (the pool created it). The writer and the fast readers open it
-        // again with rusqlite; an in-memory database has no file they could share (and with
-        // sqlx alone each pooled connection would get its own empty one).
-        let file = options.get_filename();
-        if url.contains(":memory:") || url.contains("mode=memory") || !file.is_file() {
-            return Err(CoreError::InvalidInput(
-                "SQLite needs a database file (sqlite://FILE); in-memory databases are not supported"
-                    .into(),
-            ));
+        let url = SqliteUrl::parse(url)?;
+        if !url.create && !url.file.is_file() {
+            return Err(CoreError::Storage(format!(
+                "cannot open SQLite database {}: no such file (mode=rw)",
+                url.file.display()
+            )));
         }
-        let writer = Writer::open(file).await?;
-        let fast = Arc::new(FastReader::new(file));
+        let writer = Writer::open(&url.file).await?;
         Ok(SqliteStore {
-            pool: readers,
+            readers: Readers::new(&url.file, pool),
+            fast: Arc::new(FastReader::new(&url.file)),
+            file: url.file,
             writer,
-            fast,
         })
     }
 
-    /// Applies pending migrations (idempotent).
+    /// Applies pending migrations (idempotent; see [`crate::sqlite_migrate`]).
     pub async fn migrate(&self) -> Result<(), CoreError> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
+        self.writer
+            .run(|conn| Ok(sqlite_migrate::migrate(conn).map_err(CoreError::from)?))
             .await
-            .map_err(|e| CoreError::Storage(format!("migration failed: {e}")))
+    }
+
+    /// The database file (for whole-database copies, which open their own connections).
+    pub(crate) fn file(&self) -> &Path {
+        &self.file
     }
 
     /// Appends `e` to the audit trail inside the writer's transaction.
@@ -165,21 +129,14 @@ impl SqliteStore {
             })
             .await
     }
-
-    /// The connection pool (for whole-database copies).
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), CoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
+        self.readers
+            .read(|c| c.query_row("SELECT 1", [], |_| Ok(())))
             .await
-            .map(|_| ())
-            .map_err(db_error)
     }
 
     async fn create_user(&self, u: &NewUser, audit: &AuditEvent) -> Result<UserRecord, CoreError> {
@@ -269,63 +226,55 @@ impl Store for SqliteStore {
     }
 
     async fn password_scheme_counts(&self) -> Result<Vec<(String, u64)>, CoreError> {
-        let rows = sqlx::query(
-            "SELECT CASE WHEN substr(password_hash, 1, 1) = '$' \
-                    THEN substr(password_hash, 1, instr(substr(password_hash, 2), '$') + 1) \
-                    ELSE substr(password_hash, 1, instr(password_hash, '$')) END AS scheme, \
-                    COUNT(*) AS n \
-             FROM users GROUP BY scheme ORDER BY scheme",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        rows.iter()
-            .map(|r| {
-                let scheme: String = column(r, "scheme")?;
-                let n: i64 = column(r, "n")?;
-                Ok((scheme, u64::try_from(n).unwrap_or(0)))
+        self.readers
+            .read(|c| {
+                c.prepare(
+                    "SELECT CASE WHEN substr(password_hash, 1, 1) = '$' \
+                        THEN substr(password_hash, 1, instr(substr(password_hash, 2), '$') + 1) \
+                        ELSE substr(password_hash, 1, instr(password_hash, '$')) END AS scheme, \
+                        COUNT(*) AS n \
+                     FROM users GROUP BY scheme ORDER BY scheme",
+                )?
+                .query_map([], |r| {
+                    Ok((r.get(0)?, u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
+                })?
+                .collect()
             })
-            .collect()
+            .await
     }
 
     async fn find_user(&self, by: UserLookup<'_>) -> Result<Option<UserRecord>, CoreError> {
         if let Some(found) = self.fast.find_user(by) {
             return found;
         }
-        let (column, value) = match by {
-            UserLookup::Id(id) => ("id", id.to_string()),
-            UserLookup::Associate(a) => ("associate_id", a.get().to_string()),
-            UserLookup::Name(n) => ("username_folded", n.folded()),
-        };
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?");
-        let q = sqlx::query(&sql);
-        let q = match by {
-            UserLookup::Associate(a) => q.bind(i64::from(a.get())),
-            _ => q.bind(value),
-        };
-        let row = q.fetch_optional(&self.pool).await.map_err(db_error)?;
-        row.as_ref().map(sqlite_rows::user).transpose()
+        let key = point::UserKey::of(by);
+        self.readers.read(move |c| point::user(c, &key)).await
     }
 
     async fn find_users_by_email(&self, email: &Email) -> Result<Vec<UserRecord>, CoreError> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE email_folded = ? ORDER BY associate_id LIMIT 2"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(email.folded())
-            .fetch_all(&self.pool)
+        let folded = email.folded();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE email_folded = ?1 \
+                     ORDER BY associate_id LIMIT 2"
+                ))?
+                .query_map([folded], |r| user_row(r)?.into_record().map_err(corrupt))?
+                .collect()
+            })
             .await
-            .map_err(db_error)?;
-        rows.iter().map(sqlite_rows::user).collect()
     }
 
     async fn list_users(&self) -> Result<Vec<UserRecord>, CoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY associate_id");
-        let rows = sqlx::query(&sql)
-            .fetch_all(&self.pool)
+        self.readers
+            .read(|c| {
+                c.prepare(&format!(
+                    "SELECT {USER_COLUMNS} FROM users ORDER BY associate_id"
+                ))?
+                .query_map([], |r| user_row(r)?.into_record().map_err(corrupt))?
+                .collect()
+            })
             .await
-            .map_err(db_error)?;
-        rows.iter().map(sqlite_rows::user).collect()
     }
 
     async fn rehash_password(
@@ -462,27 +411,23 @@ impl Store for SqliteStore {
     }
 
     async fn find_app_token(&self, hash: &TokenHash) -> Result<Option<AppTokenRecord>, CoreError> {
-        sqlx::query(
-            "SELECT name, token_sha256, created_at, revoked_at FROM app_tokens WHERE token_sha256 = ?",
-        )
-        .bind(hash.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?
-        .map(|r| sqlite_rows::app_token(&r))
-        .transpose()
+        if let Some(found) = self.fast.find_app_token(hash) {
+            return found;
+        }
+        let hash = hash.as_str().to_owned();
+        self.readers.read(move |c| point::app_token(c, &hash)).await
     }
 
     async fn list_app_tokens(&self) -> Result<Vec<AppTokenRecord>, CoreError> {
-        sqlx::query(
-            "SELECT name, token_sha256, created_at, revoked_at FROM app_tokens ORDER BY name",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?
-        .iter()
-        .map(sqlite_rows::app_token)
-        .collect()
+        self.readers
+            .read(|c| {
+                c.prepare(&format!(
+                    "SELECT {APP_TOKEN_COLUMNS} FROM app_tokens ORDER BY name"
+                ))?
+                .query_map([], app_token_row)?
+                .collect()
+            })
+            .await
     }
 
     async fn revoke_app_token(
@@ -505,15 +450,13 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<String>, CoreError> {
         let limit = i64::try_from(limit.min(MAX_HISTORY)).unwrap_or(0);
-        sqlx::query_scalar(
-            "SELECT password_hash FROM password_history WHERE user_id = ? \
-             ORDER BY created_at DESC, rowid DESC LIMIT ?",
-        )
-        .bind(user_id.to_string())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)
+        if let Some(found) = self.fast.password_history(user_id, limit) {
+            return found;
+        }
+        let user = user_id.to_string();
+        self.readers
+            .read(move |c| point::history(c, &user, limit))
+            .await
     }
 
     async fn insert_session(&self, s: &NewSession, audit: &AuditEvent) -> Result<bool, CoreError> {
@@ -558,15 +501,8 @@ impl Store for SqliteStore {
         if let Some(found) = self.fast.find_session(token_hash) {
             return found;
         }
-        let row = sqlx::query(
-            "SELECT id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at \
-             FROM sessions WHERE token_sha256 = ?",
-        )
-        .bind(token_hash.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.as_ref().map(sqlite_rows::session).transpose()
+        let hash = token_hash.as_str().to_owned();
+        self.readers.read(move |c| point::session(c, &hash)).await
     }
 
     async fn touch_session(
@@ -612,25 +548,8 @@ impl Store for SqliteStore {
         if let Some(found) = self.fast.throttle_rows(keys) {
             return found;
         }
-        // One query for all keys (an account and an address): one round trip.
-        let marks = vec!["?"; keys.len()].join(", ");
-        let sql = format!(
-            "SELECT key, failures, window_start, blocked_until FROM throttle WHERE key IN ({marks})"
-        );
-        let mut q = sqlx::query(&sql);
-        for key in keys {
-            q = q.bind(key);
-        }
-        let rows = q.fetch_all(&self.pool).await.map_err(db_error)?;
-        let mut found = Vec::with_capacity(rows.len());
-        for r in &rows {
-            found.push((column::<String>(r, "key")?, sqlite_rows::throttle(r)?));
-        }
-        // In the order asked for.
-        Ok(keys
-            .iter()
-            .filter_map(|k| found.iter().find(|(f, _)| f == k).cloned())
-            .collect())
+        let keys = keys.to_vec();
+        self.readers.read(move |c| point::throttle(c, &keys)).await
     }
 
     async fn bump_throttle(
@@ -721,30 +640,27 @@ impl Store for SqliteStore {
         include_dead: bool,
         now: Timestamp,
     ) -> Result<Vec<SessionListing>, CoreError> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.user_id, s.kind, s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, \
-                    s.client_addr, u.username \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE (? IS NULL OR s.user_id = ?) \
-               AND (? OR (s.revoked_at IS NULL AND s.expires_at > ?)) \
-             ORDER BY s.created_at DESC",
-        )
-        .bind(user.map(|u| u.to_string()))
-        .bind(user.map(|u| u.to_string()))
-        .bind(include_dead)
-        .bind(now.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        rows.iter()
-            .map(|r| {
-                Ok(SessionListing {
-                    session: sqlite_rows::session(r)?,
-                    username: column(r, "username")?,
-                    client_addr: column(r, "client_addr")?,
-                })
+        let user = user.map(|u| u.to_string());
+        self.readers
+            .read(move |c| {
+                c.prepare(
+                    "SELECT s.id, s.user_id, s.kind, s.created_at, s.last_seen_at, s.expires_at, \
+                            s.revoked_at, s.client_addr, u.username \
+                     FROM sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE (?1 IS NULL OR s.user_id = ?1) \
+                       AND (?2 OR (s.revoked_at IS NULL AND s.expires_at > ?3)) \
+                     ORDER BY s.created_at DESC",
+                )?
+                .query_map(params![user, include_dead, now.0], |r| {
+                    Ok(SessionListing {
+                        session: session_row(r)?.into_record().map_err(corrupt)?,
+                        client_addr: r.get(7)?,
+                        username: r.get(8)?,
+                    })
+                })?
+                .collect()
             })
-            .collect()
+            .await
     }
 
     async fn revoke_sessions(
@@ -784,21 +700,21 @@ impl Store for SqliteStore {
     }
 
     async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditRecord>, CoreError> {
-        let rows = sqlx::query(
-            "SELECT id, at, user_id, username, event, front_end, client_addr, reason, actor FROM ( \
-               SELECT * FROM audit_events \
-               WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR at >= ?) \
-               ORDER BY id DESC LIMIT ?) ORDER BY id",
-        )
-        .bind(f.user_id.map(|u| u.to_string()))
-        .bind(f.user_id.map(|u| u.to_string()))
-        .bind(f.since.map(|t| t.0))
-        .bind(f.since.map(|t| t.0))
-        .bind(f.limit.unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        rows.iter().map(sqlite_rows::audit).collect()
+        let user = f.user_id.map(|u| u.to_string());
+        let since = f.since.map(|t| t.0);
+        let limit = f.limit.unwrap_or(i64::MAX);
+        self.readers
+            .read(move |c| {
+                c.prepare(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM ( \
+                       SELECT * FROM audit_events \
+                       WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR at >= ?2) \
+                       ORDER BY id DESC LIMIT ?3) ORDER BY id"
+                ))?
+                .query_map(params![user, since, limit], audit_row)?
+                .collect()
+            })
+            .await
     }
 
     async fn insert_reset_token(
@@ -882,27 +798,24 @@ impl Store for SqliteStore {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<UserSession>, CoreError> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at, \
-                    client_addr, user_agent \
-             FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? \
-             ORDER BY created_at DESC LIMIT ?",
-        )
-        .bind(user.to_string())
-        .bind(now.0)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        rows.iter()
-            .map(|r| {
-                Ok(UserSession {
-                    session: sqlite_rows::session(r)?,
-                    client_addr: column(r, "client_addr")?,
-                    user_agent: column(r, "user_agent")?,
-                })
+        let user = user.to_string();
+        self.readers
+            .read(move |c| {
+                c.prepare_cached(&format!(
+                    "SELECT {SESSION_COLUMNS}, client_addr, user_agent \
+                     FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 \
+                     ORDER BY created_at DESC LIMIT ?3"
+                ))?
+                .query_map(params![user, now.0, i64::from(limit)], |r| {
+                    Ok(UserSession {
+                        session: session_row(r)?.into_record().map_err(corrupt)?,
+                        client_addr: r.get(7)?,
+                        user_agent: r.get(8)?,
+                    })
+                })?
+                .collect()
             })
-            .collect()
+            .await
     }
 
     async fn revoke_own_sessions(

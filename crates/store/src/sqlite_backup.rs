@@ -15,11 +15,10 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
+use std::time::Duration;
 
 use passgate_core::CoreError;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, Row};
+use rusqlite::{Connection, OpenFlags};
 
 /// What a verified copy holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,20 +64,31 @@ fn storage(what: &str, e: impl std::fmt::Display) -> CoreError {
     CoreError::Storage(format!("{what}: {e}"))
 }
 
+/// Runs `f` on a blocking thread (these are whole-file operations: seconds, not
+/// microseconds).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CoreError> + Send + 'static,
+) -> Result<T, CoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| CoreError::Internal("a backup task panicked".into()))?
+}
+
 /// Opens `file` read-only and checks it: `PRAGMA integrity_check` says `ok` and the users
 /// table is there. Returns the number of users.
 pub async fn verify(file: &Path) -> Result<i64, CoreError> {
-    let mut conn = SqliteConnectOptions::new()
-        .filename(file)
-        .read_only(true)
-        .disable_statement_logging()
-        .connect()
-        .await
-        .map_err(|e| storage(&format!("cannot open {}", file.display()), e))?;
-    let check: String = sqlx::query("PRAGMA integrity_check")
-        .fetch_one(&mut conn)
-        .await
-        .and_then(|r| r.try_get(0))
+    let file = file.to_path_buf();
+    blocking(move || verify_now(&file)).await
+}
+
+fn verify_now(file: &Path) -> Result<i64, CoreError> {
+    let conn = Connection::open_with_flags(
+        file,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| storage(&format!("cannot open {}", file.display()), e))?;
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .map_err(|e| storage("integrity check failed", e))?;
     if check != "ok" {
         return Err(CoreError::Storage(format!(
@@ -86,13 +96,8 @@ pub async fn verify(file: &Path) -> Result<i64, CoreError> {
             file.display()
         )));
     }
-    let users: i64 = sqlx::query("SELECT count(*) FROM users")
-        .fetch_one(&mut conn)
-        .await
-        .and_then(|r| r.try_get(0))
-        .map_err(|e| storage(&format!("{} is not a passgate database", file.display()), e))?;
-    let _ = conn.close().await;
-    Ok(users)
+    conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .map_err(|e| storage(&format!("{} is not a passgate database", file.display()), e))
 }
 
 /// Copies the live database `url` to the new file `to` and verifies the copy.
@@ -113,21 +118,20 @@ pub async fn backup(url: &str, to: &Path) -> Result<BackupReport, CoreError> {
     }
     let target = to
         .to_str()
-        .ok_or_else(|| CoreError::InvalidInput("the backup path is not UTF-8".into()))?;
-    let mut conn = SqliteConnectOptions::from_str(url)
-        .map_err(|e| storage("invalid SQLite URL", e))?
-        .create_if_missing(false)
-        .busy_timeout(std::time::Duration::from_secs(30))
-        .disable_statement_logging()
-        .connect()
-        .await
+        .ok_or_else(|| CoreError::InvalidInput("the backup path is not UTF-8".into()))?
+        .to_owned();
+    blocking(move || {
+        let conn = Connection::open_with_flags(
+            &source,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
         .map_err(|e| storage(&format!("cannot open {}", source.display()), e))?;
-    let copied = sqlx::query("VACUUM INTO ?")
-        .bind(target)
-        .execute(&mut conn)
-        .await;
-    let _ = conn.close().await;
-    copied.map_err(|e| storage("backup failed", e))?;
+        conn.busy_timeout(Duration::from_secs(30))
+            .and_then(|()| conn.execute("VACUUM INTO ?1", [&target]))
+            .map_err(|e| storage("backup failed", e))?;
+        Ok(())
+    })
+    .await?;
     match verify(to).await {
         Ok(users) => Ok(BackupReport {
             users,

@@ -1,11 +1,11 @@
 //! Synchronous point reads for the SQLite backend's hot paths: a session by its token hash,
-//! a user by id or name, the throttle counters of an attempt.
+//! a user by id or name, the throttle counters of an attempt, an application token, a user's
+//! few old password hashes.
 //!
-//! sqlx runs every SQLite connection on a thread of its own, so each query is a round trip
-//! between threads (and the pool pings the connection again when it is given back): on a
-//! small machine that hand-over costs more CPU than the indexed lookup itself. These reads
-//! are one B-tree probe each, a few microseconds, so they run directly on the calling
-//! (async) thread on a connection of their own, which never writes.
+//! The other reads run on blocking threads ([`crate::sqlite_read`]), so each is a round trip
+//! between threads: on a small machine that hand-over costs more CPU than an indexed lookup
+//! itself. These reads are one B-tree probe each, a few microseconds, so they run directly on
+//! the calling (async) thread on a connection of their own, which never writes.
 //!
 //! They never wait: the connections have no busy timeout, so when SQLite cannot start a read
 //! at once (`SQLITE_BUSY` / `SQLITE_LOCKED`, e.g. while another process recovers the
@@ -17,12 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use passgate_core::domain::TokenHash;
-use passgate_core::store::{SessionRecord, ThrottleRow, UserLookup, UserRecord};
-use passgate_core::{CoreError, Timestamp};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
-
-use crate::rows::{SessionRow, UserRow, USER_COLUMNS};
+use passgate_core::domain::{TokenHash, UserId};
+use passgate_core::store::{AppTokenRecord, SessionRecord, ThrottleRow, UserLookup, UserRecord};
+use passgate_core::CoreError;
+use rusqlite::{Connection, OpenFlags};
 
 /// How many idle fast connections are kept (one per thread that reads at the same time).
 const MAX_IDLE: usize = 8;
@@ -41,7 +39,7 @@ pub(crate) struct FastReader {
 pub(crate) type Fast<T> = Option<Result<T, CoreError>>;
 
 impl FastReader {
-    /// Fast reads of the database file at `path` (which must exist: the pool opens it first).
+    /// Fast reads of the database file at `path` (which must exist: the writer opens it first).
     pub(crate) fn new(path: &Path) -> Self {
         FastReader {
             path: path.to_path_buf(),
@@ -77,7 +75,7 @@ impl FastReader {
                     if !self.off.swap(true, Ordering::Relaxed) {
                         tracing::warn!(
                             error = %e,
-                            "cannot open a fast SQLite read connection; using the pool for every read"
+                            "cannot open a fast SQLite read connection; using the blocking readers for every read"
                         );
                     }
                     return None;
@@ -93,62 +91,142 @@ impl FastReader {
         match result {
             Ok(v) => Some(Ok(v)),
             Err(e) if is_busy(&e) => None,
-            Err(e) => Some(Err(CoreError::Storage(e.to_string()))),
+            Err(e) => Some(Err(crate::sqlite_read::storage(e))),
         }
     }
 
     /// The session with `token_hash`, as [`passgate_core::store::Store::find_session`].
     pub(crate) fn find_session(&self, token_hash: &TokenHash) -> Fast<Option<SessionRecord>> {
-        let row = self.with(|c| {
-            c.prepare_cached(
-                "SELECT id, user_id, kind, created_at, last_seen_at, expires_at, revoked_at \
-                 FROM sessions WHERE token_sha256 = ?1",
-            )?
-            .query_row([token_hash.as_str()], session_row)
-            .optional()
-        })?;
-        Some(row.and_then(|r| r.map(SessionRow::into_record).transpose()))
+        self.with(|c| point::session(c, token_hash.as_str()))
     }
 
     /// The user `by` names, as [`passgate_core::store::Store::find_user`].
     pub(crate) fn find_user(&self, by: UserLookup<'_>) -> Fast<Option<UserRecord>> {
-        let row = self.with(|c| match by {
-            UserLookup::Id(id) => c
-                .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
-                .query_row([id.to_string()], user_row)
-                .optional(),
-            UserLookup::Associate(a) => c
-                .prepare_cached(&format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE associate_id = ?1"
-                ))?
-                .query_row([i64::from(a.get())], user_row)
-                .optional(),
-            UserLookup::Name(n) => c
-                .prepare_cached(&format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE username_folded = ?1"
-                ))?
-                .query_row([n.folded()], user_row)
-                .optional(),
-        })?;
-        Some(row.and_then(|r| r.map(UserRow::into_record).transpose()))
+        self.with(|c| point::user(c, &point::UserKey::of(by)))
     }
 
     /// The counters of `keys` that exist, in the order of `keys`, as
     /// [`passgate_core::store::Store::throttle_rows`].
     pub(crate) fn throttle_rows(&self, keys: &[String]) -> Fast<Vec<(String, ThrottleRow)>> {
-        self.with(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT failures, window_start, blocked_until FROM throttle WHERE key = ?1",
-            )?;
-            let mut out = Vec::with_capacity(keys.len());
-            for key in keys {
-                let row = stmt.query_row([key.as_str()], throttle_row).optional()?;
-                if let Some(row) = row {
-                    out.push((key.clone(), row));
-                }
+        self.with(|c| point::throttle(c, keys))
+    }
+
+    /// The application token with `hash`, as
+    /// [`passgate_core::store::Store::find_app_token`].
+    pub(crate) fn find_app_token(&self, hash: &TokenHash) -> Fast<Option<AppTokenRecord>> {
+        self.with(|c| point::app_token(c, hash.as_str()))
+    }
+
+    /// The newest `limit` old hashes of `user`, as
+    /// [`passgate_core::store::Store::password_history`] (an indexed read of a few rows).
+    pub(crate) fn password_history(&self, user: UserId, limit: i64) -> Fast<Vec<String>> {
+        self.with(|c| point::history(c, &user.to_string(), limit))
+    }
+}
+
+/// The point reads themselves, on any read connection: the fast path runs them inline, the
+/// fallback on a blocking reader ([`crate::sqlite_read`]). Each answers domain records, so a
+/// stored row the core cannot use is a storage error (`FromSqlConversionFailure`) on both.
+pub(crate) mod point {
+    use passgate_core::store::{
+        AppTokenRecord, SessionRecord, ThrottleRow, UserLookup, UserRecord,
+    };
+    use rusqlite::{Connection, OptionalExtension};
+
+    use crate::rows::{SessionRow, UserRow, USER_COLUMNS};
+    use crate::sqlite_read::corrupt;
+    use crate::sqlite_rows::{
+        app_token_row, session_row, throttle_row, user_row, APP_TOKEN_COLUMNS, SESSION_COLUMNS,
+    };
+
+    /// A [`UserLookup`] that owns its value, so it can move to a blocking thread.
+    pub(crate) enum UserKey {
+        Id(String),
+        Associate(i64),
+        Name(String),
+    }
+
+    impl UserKey {
+        pub(crate) fn of(by: UserLookup<'_>) -> Self {
+            match by {
+                UserLookup::Id(id) => UserKey::Id(id.to_string()),
+                UserLookup::Associate(a) => UserKey::Associate(i64::from(a.get())),
+                UserLookup::Name(n) => UserKey::Name(n.folded()),
             }
-            Ok(out)
-        })
+        }
+    }
+
+    pub(crate) fn session(
+        c: &Connection,
+        token_hash: &str,
+    ) -> rusqlite::Result<Option<SessionRecord>> {
+        c.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_sha256 = ?1"
+        ))?
+        .query_row([token_hash], session_row)
+        .optional()?
+        .map(|r| SessionRow::into_record(r).map_err(corrupt))
+        .transpose()
+    }
+
+    pub(crate) fn user(c: &Connection, key: &UserKey) -> rusqlite::Result<Option<UserRecord>> {
+        let row = match key {
+            UserKey::Id(id) => c
+                .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
+                .query_row([id], user_row)
+                .optional()?,
+            UserKey::Associate(a) => c
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE associate_id = ?1"
+                ))?
+                .query_row([a], user_row)
+                .optional()?,
+            UserKey::Name(n) => c
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE username_folded = ?1"
+                ))?
+                .query_row([n], user_row)
+                .optional()?,
+        };
+        row.map(|r| UserRow::into_record(r).map_err(corrupt))
+            .transpose()
+    }
+
+    pub(crate) fn throttle(
+        c: &Connection,
+        keys: &[String],
+    ) -> rusqlite::Result<Vec<(String, ThrottleRow)>> {
+        let mut stmt = c.prepare_cached(
+            "SELECT failures, window_start, blocked_until FROM throttle WHERE key = ?1",
+        )?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row = stmt.query_row([key.as_str()], throttle_row).optional()?;
+            if let Some(row) = row {
+                out.push((key.clone(), row));
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn app_token(
+        c: &Connection,
+        hash: &str,
+    ) -> rusqlite::Result<Option<AppTokenRecord>> {
+        c.prepare_cached(&format!(
+            "SELECT {APP_TOKEN_COLUMNS} FROM app_tokens WHERE token_sha256 = ?1"
+        ))?
+        .query_row([hash], app_token_row)
+        .optional()
+    }
+
+    pub(crate) fn history(c: &Connection, user: &str, limit: i64) -> rusqlite::Result<Vec<String>> {
+        c.prepare_cached(
+            "SELECT password_hash FROM password_history WHERE user_id = ?1 \
+             ORDER BY created_at DESC, rowid DESC LIMIT ?2",
+        )?
+        .query_map(rusqlite::params![user, limit], |r| r.get(0))?
+        .collect()
     }
 }
 
@@ -157,46 +235,6 @@ fn is_busy(e: &rusqlite::Error) -> bool {
         e.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     )
-}
-
-fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
-    Ok(SessionRow {
-        id: r.get(0)?,
-        user_id: r.get(1)?,
-        kind: r.get(2)?,
-        created_at: r.get(3)?,
-        last_seen_at: r.get(4)?,
-        expires_at: r.get(5)?,
-        revoked_at: r.get(6)?,
-    })
-}
-
-/// A row of `failures, window_start, blocked_until` from `throttle`.
-pub(crate) fn throttle_row(r: &Row<'_>) -> rusqlite::Result<ThrottleRow> {
-    let failures: i64 = r.get(0)?;
-    Ok(ThrottleRow {
-        failures: u32::try_from(failures).unwrap_or(u32::MAX),
-        window_start: Timestamp(r.get(1)?),
-        blocked_until: r.get::<_, Option<i64>>(2)?.map(Timestamp),
-    })
-}
-
-/// A row of [`USER_COLUMNS`], in that order.
-pub(crate) fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
-    Ok(UserRow {
-        id: r.get(0)?,
-        associate_id: r.get(1)?,
-        username: r.get(2)?,
-        email: r.get(3)?,
-        full_name: r.get(4)?,
-        role: r.get(5)?,
-        locked_until: r.get(6)?,
-        password_hash: r.get(7)?,
-        password_changed_at: r.get(8)?,
-        credential_version: r.get(9)?,
-        must_change_password: r.get(10)?,
-        created_at: r.get(11)?,
-    })
 }
 
 #[cfg(test)]

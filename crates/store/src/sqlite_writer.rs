@@ -1,15 +1,14 @@
 //! The SQLite backend's one writer: a dedicated thread that owns the only connection this
 //! process writes with, and runs each write transaction whole.
 //!
-//! sqlx runs a SQLite connection on a thread of its own too, but hands every statement over
-//! separately: `BEGIN`, each `INSERT`/`UPDATE` and `COMMIT` are each a round trip between an
-//! async thread and the connection's thread, so a login's session row and audit row cost four
-//! hand-overs (eight thread wake-ups). On a machine whose cores are busy hashing, each wake-up
-//! preempts a hashing thread. Here a transaction is one closure sent to the writer thread and
-//! one answer back: two wake-ups, however many statements it runs.
+//! A transaction is one closure sent to the writer thread and one answer back: two thread
+//! wake-ups, however many statements it runs. (A driver that hands every statement over
+//! separately, as sqlx's SQLite driver did here before, makes `BEGIN`, each `INSERT` and
+//! `COMMIT` a round trip of its own: a login's session row and audit row cost four hand-overs,
+//! and on a machine whose cores are busy hashing each wake-up preempts a hashing thread.)
 //!
-//! One writer also keeps the property the sqlx pool of one connection gave: this process's
-//! writers queue in FIFO order for the write lock instead of meeting in SQLite's busy handler,
+//! One writer also means this process's writers queue in FIFO order for the write lock
+//! instead of meeting in SQLite's busy handler,
 //! which sleeps (1, 2, 5, 10 … ms) between retries. The busy timeout still applies against
 //! other processes (the command-line tools) writing the same file. The thread may block on
 //! that timeout, or on a checkpoint's `fsync`; the async runtime never does.
@@ -42,8 +41,8 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Opens the database file at `path` (which must exist and be migrated) for writing and
-    /// starts the writer thread. The connection is opened on that thread, so a busy
+    /// Opens (creating if missing) the database file at `path` for writing and starts the
+    /// writer thread. The connection is opened on that thread, so a busy
     /// database delays this future, never an async runtime thread.
     pub(crate) async fn open(path: &Path) -> Result<Self, CoreError> {
         let shown = path.display().to_string();
@@ -86,12 +85,15 @@ impl Writer {
     fn connect(path: &Path) -> rusqlite::Result<Connection> {
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Room for every write statement (about twenty), so none is prepared twice.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        // The same settings the sqlx pools apply to their connections.
+        // WAL (readers never wait for the writer), `synchronous = NORMAL` (a commit is
+        // durable at the next checkpoint; a crash never corrupts), foreign keys enforced.
         conn.pragma_update(None, "journal_mode", "wal")?;
         conn.pragma_update(None, "synchronous", "normal")?;
         conn.pragma_update(None, "foreign_keys", true)?;

@@ -10,11 +10,12 @@ use std::time::Duration;
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use passgate_core::store::{Store, UserRecord};
 use passgate_core::CoreError;
-use sqlx::{Database, Encode, QueryBuilder, Row, Type};
+use sqlx::{QueryBuilder, Row};
 
 use crate::postgres::PgStore;
 use crate::rows::db_error;
 use crate::sqlite::SqliteStore;
+use crate::sqlite_read::storage;
 use crate::{redact_url, Backend, PoolSettings};
 
 /// Rows per INSERT statement (14 columns × 200 stays far below both backends' bind limits).
@@ -157,6 +158,55 @@ enum Value {
     Bool(bool),
 }
 
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Value::Text(t) => t.to_sql(),
+            Value::Int(i) => i.to_sql(),
+            Value::Bool(b) => b.to_sql(),
+        }
+    }
+}
+
+/// An SQLite connection of the copy's own, used from async code: each call moves it to a
+/// blocking thread and back (a page of rows at a time, so the runtime never blocks on a
+/// whole table). Dropped in the middle of a transaction, SQLite rolls that back.
+struct SqliteConn(Option<rusqlite::Connection>);
+
+impl SqliteConn {
+    fn open(store: &SqliteStore, query_only: bool) -> Result<Self, CoreError> {
+        let conn = rusqlite::Connection::open(store.file()).map_err(storage)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(storage)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(storage)?;
+        if query_only {
+            conn.pragma_update(None, "query_only", true)
+                .map_err(storage)?;
+        }
+        Ok(SqliteConn(Some(conn)))
+    }
+
+    async fn call<T, F>(&mut self, f: F) -> Result<T, CoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = self
+            .0
+            .take()
+            .ok_or_else(|| CoreError::Internal("the copy's SQLite connection was lost".into()))?;
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let result = f(&conn);
+            (conn, result)
+        })
+        .await
+        .map_err(|_| CoreError::Internal("an SQLite copy step panicked".into()))?;
+        self.0 = Some(conn);
+        result.map_err(storage)
+    }
+}
+
 /// What to copy where.
 #[derive(Clone)]
 pub struct CopyRequest<'a> {
@@ -218,7 +268,7 @@ impl Side {
         };
         Ok(match Backend::of(url)? {
             Backend::Sqlite => {
-                let s = SqliteStore::connect_logging(url, &pool, false).await?;
+                let s = SqliteStore::connect(url, &pool).await?;
                 s.migrate().await?;
                 Side::Sqlite(s)
             }
@@ -238,14 +288,23 @@ impl Side {
     }
 
     async fn counts(&self) -> Result<Vec<TableCount>, CoreError> {
+        let mut sqlite = match self {
+            Side::Sqlite(s) => Some(SqliteConn::open(s, true)?),
+            Side::Postgres(_) => None,
+        };
         let mut out = Vec::with_capacity(TABLES.len());
         for t in TABLES {
             let sql = format!("SELECT COUNT(*) FROM {}", t.name);
-            let n: i64 = match self {
-                Side::Sqlite(s) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await,
-                Side::Postgres(s) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await,
-            }
-            .map_err(db_error)?;
+            let n: i64 = match (self, &mut sqlite) {
+                (Side::Postgres(s), _) => sqlx::query_scalar(&sql)
+                    .fetch_one(s.pool())
+                    .await
+                    .map_err(db_error)?,
+                (Side::Sqlite(_), Some(c)) => {
+                    c.call(move |c| c.query_row(&sql, [], |r| r.get(0))).await?
+                }
+                (Side::Sqlite(_), None) => return Err(CoreError::Internal("no connection".into())),
+            };
             out.push(TableCount {
                 table: t.name,
                 rows: u64::try_from(n).unwrap_or(0),
@@ -255,14 +314,8 @@ impl Side {
     }
 }
 
-/// Reads one row into values, by the table's column kinds.
-fn read_values<R: Row>(row: &R, table: &Table) -> Result<Vec<Value>, CoreError>
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> bool: sqlx::Decode<'r, R::Database> + Type<R::Database>,
-{
+/// Reads one PostgreSQL row into values, by the table's column kinds.
+fn read_values(row: &sqlx::postgres::PgRow, table: &Table) -> Result<Vec<Value>, CoreError> {
     table
         .columns
         .iter()
@@ -278,14 +331,28 @@ where
         .collect()
 }
 
-/// A multi-row INSERT of `rows` into `table`.
-fn insert_query<DB: Database>(table: &Table, rows: Vec<Vec<Value>>) -> QueryBuilder<'static, DB>
-where
-    for<'a> DB::Arguments<'a>: Default,
-    for<'a> Option<String>: Encode<'a, DB> + Type<DB>,
-    for<'a> Option<i64>: Encode<'a, DB> + Type<DB>,
-    for<'a> bool: Encode<'a, DB> + Type<DB>,
-{
+/// Reads one SQLite row into values; the table's columns start at `first`.
+fn read_sqlite_values(
+    row: &rusqlite::Row<'_>,
+    table: &Table,
+    first: usize,
+) -> rusqlite::Result<Vec<Value>> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, kind))| {
+            Ok(match kind {
+                Kind::Text => Value::Text(row.get(first + i)?),
+                Kind::Int => Value::Int(row.get(first + i)?),
+                Kind::Bool => Value::Bool(row.get(first + i)?),
+            })
+        })
+        .collect()
+}
+
+/// A multi-row INSERT of `rows` into `table`, for PostgreSQL.
+fn insert_query(table: &Table, rows: Vec<Vec<Value>>) -> QueryBuilder<'static, sqlx::Postgres> {
     let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
     let mut q = QueryBuilder::new(format!(
         "INSERT INTO {} ({}) ",
@@ -304,6 +371,30 @@ where
     q
 }
 
+/// A multi-row INSERT of `rows` rows into `table`, for SQLite (`?` placeholders, bound in
+/// row order).
+fn sqlite_insert_sql(table: &Table, rows: usize) -> String {
+    let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
+    let one = format!("({})", vec!["?"; names.len()].join(", "));
+    format!(
+        "INSERT INTO {} ({}) VALUES {}",
+        table.name,
+        names.join(", "),
+        vec![one; rows].join(", ")
+    )
+}
+
+/// A page of an SQLite table after `rowid`: the page's last rowid and its rows. (Paging by
+/// rowid inside one read transaction reads each row once, whatever the table's size.)
+fn sqlite_page(table: &Table) -> String {
+    let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
+    format!(
+        "SELECT rowid, {} FROM {} WHERE rowid > ?1 ORDER BY rowid LIMIT {BATCH}",
+        names.join(", "),
+        table.name
+    )
+}
+
 fn select_sql(table: &Table) -> String {
     let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
     format!(
@@ -316,14 +407,23 @@ fn select_sql(table: &Table) -> String {
 
 /// A read-only snapshot of the source.
 enum Snapshot<'a> {
-    Sqlite(sqlx::Transaction<'a, sqlx::Sqlite>),
+    Sqlite(SqliteConn),
     Postgres(sqlx::Transaction<'a, sqlx::Postgres>),
 }
 
 impl Snapshot<'_> {
     async fn begin(side: &Side) -> Result<Snapshot<'_>, CoreError> {
         Ok(match side {
-            Side::Sqlite(s) => Snapshot::Sqlite(s.pool().begin().await.map_err(db_error)?),
+            Side::Sqlite(s) => {
+                let mut conn = SqliteConn::open(s, true)?;
+                // A deferred transaction takes its snapshot at the first read: right here.
+                conn.call(|c| {
+                    c.execute_batch("BEGIN")?;
+                    c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))
+                })
+                .await?;
+                Snapshot::Sqlite(conn)
+            }
             Side::Postgres(s) => {
                 let mut tx = s.pool().begin().await.map_err(db_error)?;
                 sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -335,16 +435,52 @@ impl Snapshot<'_> {
         })
     }
 
+    /// The statement that reads `table` ([`Snapshot::rows`]).
+    fn select(&self, table: &Table) -> String {
+        match self {
+            Snapshot::Sqlite(_) => sqlite_page(table),
+            Snapshot::Postgres(_) => select_sql(table),
+        }
+    }
+
+    /// Every row of `table` by `sql` (from [`Snapshot::select`]): PostgreSQL in `order_by`
+    /// order, SQLite in rowid order, a page at a time.
     fn rows<'s>(
         &'s mut self,
         sql: &'s str,
         table: &'static Table,
     ) -> BoxStream<'s, Result<Vec<Value>, CoreError>> {
         match self {
-            Snapshot::Sqlite(tx) => sqlx::query(sql)
-                .fetch(&mut **tx)
-                .map(move |r| r.map_err(db_error).and_then(|row| read_values(&row, table)))
-                .boxed(),
+            Snapshot::Sqlite(conn) => {
+                let sql = sql.to_owned();
+                futures_util::stream::try_unfold(
+                    (conn, sql, Some(i64::MIN)),
+                    move |(conn, sql, after)| async move {
+                        let Some(after) = after else {
+                            return Ok::<_, CoreError>(None);
+                        };
+                        let page_sql = sql.clone();
+                        let page: Vec<(i64, Vec<Value>)> = conn
+                            .call(move |c| {
+                                c.prepare_cached(&page_sql)?
+                                    .query_map([after], |r| {
+                                        Ok((r.get(0)?, read_sqlite_values(r, table, 1)?))
+                                    })?
+                                    .collect()
+                            })
+                            .await?;
+                        let next = match page.last() {
+                            Some((rowid, _)) if page.len() == BATCH => Some(*rowid),
+                            _ => None,
+                        };
+                        let rows: Vec<Result<Vec<Value>, CoreError>> =
+                            page.into_iter().map(|(_, v)| Ok(v)).collect();
+                        Ok(Some((futures_util::stream::iter(rows), (conn, sql, next))))
+                    },
+                )
+                .try_flatten()
+                .boxed()
+            }
             Snapshot::Postgres(tx) => sqlx::query(sql)
                 .fetch(&mut **tx)
                 .map(move |r| r.map_err(db_error).and_then(|row| read_values(&row, table)))
@@ -355,53 +491,77 @@ impl Snapshot<'_> {
     async fn count(&mut self, table: &Table) -> Result<u64, CoreError> {
         let sql = format!("SELECT COUNT(*) FROM {}", table.name);
         let n: i64 = match self {
-            Snapshot::Sqlite(tx) => sqlx::query_scalar(&sql).fetch_one(&mut **tx).await,
-            Snapshot::Postgres(tx) => sqlx::query_scalar(&sql).fetch_one(&mut **tx).await,
-        }
-        .map_err(db_error)?;
+            Snapshot::Sqlite(conn) => {
+                conn.call(move |c| c.query_row(&sql, [], |r| r.get(0)))
+                    .await?
+            }
+            Snapshot::Postgres(tx) => sqlx::query_scalar(&sql)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db_error)?,
+        };
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }
 
 /// The target's write transaction.
 enum Writer<'a> {
-    Sqlite(sqlx::Transaction<'a, sqlx::Sqlite>),
+    Sqlite(SqliteConn),
     Postgres(sqlx::Transaction<'a, sqlx::Postgres>),
 }
 
 impl Writer<'_> {
     async fn begin(side: &Side) -> Result<Writer<'_>, CoreError> {
         Ok(match side {
-            Side::Sqlite(s) => Writer::Sqlite(s.pool().begin().await.map_err(db_error)?),
+            Side::Sqlite(s) => {
+                let mut conn = SqliteConn::open(s, false)?;
+                conn.call(|c| c.execute_batch("BEGIN IMMEDIATE")).await?;
+                Writer::Sqlite(conn)
+            }
             Side::Postgres(s) => Writer::Postgres(s.pool().begin().await.map_err(db_error)?),
         })
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), CoreError> {
         match self {
-            Writer::Sqlite(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ()),
-            Writer::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ()),
+            Writer::Sqlite(conn) => {
+                let sql = sql.to_owned();
+                conn.call(move |c| c.execute_batch(&sql)).await
+            }
+            Writer::Postgres(tx) => sqlx::query(sql)
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+                .map_err(db_error),
         }
-        .map_err(db_error)
     }
 
-    async fn insert(&mut self, table: &Table, rows: Vec<Vec<Value>>) -> Result<(), CoreError> {
+    async fn insert(
+        &mut self,
+        table: &'static Table,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), CoreError> {
         if rows.is_empty() {
             return Ok(());
         }
         match self {
-            Writer::Sqlite(tx) => insert_query::<sqlx::Sqlite>(table, rows)
+            Writer::Sqlite(conn) => {
+                conn.call(move |c| {
+                    let sql = sqlite_insert_sql(table, rows.len());
+                    let values: Vec<&Value> = rows.iter().flatten().collect();
+                    c.prepare_cached(&sql)?
+                        .execute(rusqlite::params_from_iter(values))
+                        .map(|_| ())
+                })
+                .await
+            }
+            Writer::Postgres(tx) => insert_query(table, rows)
                 .build()
                 .execute(&mut **tx)
                 .await
-                .map(|_| ()),
-            Writer::Postgres(tx) => insert_query::<sqlx::Postgres>(table, rows)
-                .build()
-                .execute(&mut **tx)
-                .await
-                .map(|_| ()),
+                .map(|_| ())
+                .map_err(db_error),
         }
-        .map_err(db_error)
     }
 
     /// Empties every table (children first) before a forced copy.
@@ -423,10 +583,9 @@ impl Writer<'_> {
             .await?;
         }
         match self {
-            Writer::Sqlite(tx) => tx.commit().await,
-            Writer::Postgres(tx) => tx.commit().await,
+            Writer::Sqlite(mut conn) => conn.call(|c| c.execute_batch("COMMIT")).await,
+            Writer::Postgres(tx) => tx.commit().await.map_err(db_error),
         }
-        .map_err(db_error)
     }
 }
 
@@ -477,9 +636,9 @@ pub async fn copy_database(req: &CopyRequest<'_>) -> Result<CopyReport, CoreErro
     let mut tables = Vec::with_capacity(TABLES.len());
     for table in TABLES {
         let expected = snapshot.count(table).await?;
-        let sql = select_sql(table);
         let mut copied = 0u64;
         let mut batch = Vec::with_capacity(BATCH);
+        let sql = snapshot.select(table);
         let mut rows = snapshot.rows(&sql, table);
         while let Some(values) = rows.try_next().await? {
             batch.push(values);
@@ -583,19 +742,20 @@ mod tests {
         let Side::Sqlite(store) = Side::open(&url).await? else {
             return Err("expected SQLite".into());
         };
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
-        )
-        .fetch_all(store.pool())
-        .await?;
+        let conn = rusqlite::Connection::open(store.file())?;
+        let tables: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         let mut schema = Vec::new();
         for t in tables {
-            let mut cols: Vec<String> =
-                sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY name")
-                    .bind(&t)
-                    .fetch_all(store.pool())
-                    .await?;
+            let mut cols: Vec<String> = conn
+                .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY name")?
+                .query_map([&t], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
             cols.sort();
             schema.push((t, cols));
         }
