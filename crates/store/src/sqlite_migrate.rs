@@ -170,6 +170,58 @@ mod tests {
         Ok(())
     }
 
+    /// The ledger rows sqlx 0.8.6 wrote when earlier passgate releases migrated a database
+    /// (read from such a database): version, description, SHA-384 of the file.
+    const WRITTEN_BY_SQLX: &[(i64, &str, &str)] = &[
+        (1, "initial", "A9E30A2393AA1FA36511D624F733A07E6D3A2F34ECA4FC065B3FDB476184B0B87F2C5861D1ACAAC8E686A2B41DC4C875"),
+        (2, "throttle", "4B428B431C62E544B6774F0DA7FFD26CA1790D77E5E4DE3EED108F0C0ABE2E94E26FB8D61E678E8BAC7F1D070F0FC7F5"),
+        (3, "admin", "90AE9F6E9E4CE50373BC6651609FB375A81010EE7E29351AD4757420B2FC75405D1F60A10C0B3A2B9E17ABDDBC5E7343"),
+        (4, "reset mail", "8D48147757F926A659465A84E865E1B5A3DC3F81C04BED2D83B1B89BEE661F6459789C0CD421069A6D7F8C014345959C"),
+    ];
+
+    #[test]
+    fn a_database_migrated_by_an_earlier_passgate_is_up_to_date() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let mut conn = Connection::open(dir.path().join("old.db"))?;
+        conn.execute_batch(LEDGER)?;
+        for ((version, description, checksum), m) in WRITTEN_BY_SQLX.iter().zip(MIGRATIONS) {
+            conn.execute_batch(m.sql)?;
+            conn.execute(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                 VALUES (?1, ?2, TRUE, unhex(?3), 1000)",
+                params![version, description, checksum],
+            )?;
+        }
+        migrate(&mut conn)?;
+        let ledger: Vec<(i64, String, String, i64)> = conn
+            .prepare("SELECT version, description, hex(checksum), execution_time FROM _sqlx_migrations ORDER BY version")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        let expected: Vec<(i64, String, String, i64)> = WRITTEN_BY_SQLX
+            .iter()
+            .map(|(v, d, c)| (*v, (*d).to_owned(), (*c).to_owned(), 1000))
+            .collect();
+        assert_eq!(ledger, expected, "nothing applied again, nothing rewritten");
+        Ok(())
+    }
+
+    #[test]
+    fn a_new_database_gets_the_ledger_an_earlier_passgate_expects() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let mut conn = Connection::open(dir.path().join("new.db"))?;
+        migrate(&mut conn)?;
+        let ledger: Vec<(i64, String, String, bool)> = conn
+            .prepare("SELECT version, description, hex(checksum), success FROM _sqlx_migrations ORDER BY version")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        let expected: Vec<(i64, String, String, bool)> = WRITTEN_BY_SQLX
+            .iter()
+            .map(|(v, d, c)| (*v, (*d).to_owned(), (*c).to_owned(), true))
+            .collect();
+        assert_eq!(ledger, expected);
+        Ok(())
+    }
+
     #[test]
     fn applies_once_and_refuses_changed_unknown_and_dirty_ledgers() -> TestResult {
         let dir = tempfile::tempdir()?;

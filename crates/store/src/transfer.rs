@@ -288,29 +288,34 @@ impl Side {
     }
 
     async fn counts(&self) -> Result<Vec<TableCount>, CoreError> {
-        let mut sqlite = match self {
-            Side::Sqlite(s) => Some(SqliteConn::open(s, true)?),
-            Side::Postgres(_) => None,
+        let count_sql = |t: &Table| format!("SELECT COUNT(*) FROM {}", t.name);
+        let count = |t: &'static Table, n: i64| TableCount {
+            table: t.name,
+            rows: u64::try_from(n).unwrap_or(0),
         };
-        let mut out = Vec::with_capacity(TABLES.len());
-        for t in TABLES {
-            let sql = format!("SELECT COUNT(*) FROM {}", t.name);
-            let n: i64 = match (self, &mut sqlite) {
-                (Side::Postgres(s), _) => sqlx::query_scalar(&sql)
-                    .fetch_one(s.pool())
+        match self {
+            Side::Sqlite(s) => {
+                SqliteConn::open(s, true)?
+                    .call(move |c| {
+                        TABLES
+                            .iter()
+                            .map(|t| c.query_row(&count_sql(t), [], |r| Ok(count(t, r.get(0)?))))
+                            .collect()
+                    })
                     .await
-                    .map_err(db_error)?,
-                (Side::Sqlite(_), Some(c)) => {
-                    c.call(move |c| c.query_row(&sql, [], |r| r.get(0))).await?
+            }
+            Side::Postgres(s) => {
+                let mut out = Vec::with_capacity(TABLES.len());
+                for t in TABLES {
+                    let n: i64 = sqlx::query_scalar(&count_sql(t))
+                        .fetch_one(s.pool())
+                        .await
+                        .map_err(db_error)?;
+                    out.push(count(t, n));
                 }
-                (Side::Sqlite(_), None) => return Err(CoreError::Internal("no connection".into())),
-            };
-            out.push(TableCount {
-                table: t.name,
-                rows: u64::try_from(n).unwrap_or(0),
-            });
+                Ok(out)
+            }
         }
-        Ok(out)
     }
 }
 

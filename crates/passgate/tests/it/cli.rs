@@ -136,6 +136,50 @@ fn user_add_list_and_errors() -> TestResult {
     Ok(())
 }
 
+/// The SQLite URL forms configuration.md documents, and their errors.
+#[test]
+fn sqlite_urls_as_documented() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let spaced = dir.path().join("my db.db");
+    let url = format!("sqlite://{}", dir.path().join("my%20db.db").display());
+    let out = passgate(&url, &["migrate"], None)?;
+    assert!(out.status.success(), "{out:?}");
+    assert!(spaced.is_file(), "percent-decoded file name");
+    let out = passgate(&format!("{url}?mode=rw"), &["user", "list"], None)?;
+    assert!(out.status.success(), "{out:?}");
+
+    let missing = format!("sqlite://{}?mode=rw", dir.path().join("none.db").display());
+    for (db, code, says) in [
+        (missing.as_str(), 1, "no such file (mode=rw)"),
+        (
+            "sqlite::memory:",
+            2,
+            "in-memory databases are not supported",
+        ),
+        (
+            "sqlite://x.db?mode=memory",
+            2,
+            "in-memory databases are not supported",
+        ),
+        ("sqlite://x.db?mode=ro", 2, "invalid SQLite URL: mode=ro"),
+        (
+            "sqlite://x.db?vfs=unix",
+            2,
+            "invalid SQLite URL: unknown query parameter \"vfs\"",
+        ),
+    ] {
+        let out = passgate(db, &["user", "list"], None)?;
+        assert_eq!(out.status.code(), Some(code), "{db}: {out:?}");
+        let stderr = String::from_utf8(out.stderr)?;
+        assert!(stderr.contains(says), "{db}: {stderr}");
+    }
+    assert!(
+        !dir.path().join("none.db").exists(),
+        "mode=rw creates nothing"
+    );
+    Ok(())
+}
+
 #[test]
 fn serve_refuses_a_bad_listen_address() -> TestResult {
     let dir = tempfile::tempdir()?;

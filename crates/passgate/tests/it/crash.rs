@@ -283,14 +283,16 @@ async fn crash_and_restart(db: &str, sqlite_file: Option<&std::path::Path>) -> T
     const VERSIONS: &str = "SELECT username, credential_version FROM users";
     match sqlite_file {
         Some(_) => {
-            let mut c = sqlx::SqliteConnection::connect(db).await?;
-            let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
-                .fetch_one(&mut c)
-                .await?;
+            let c = crate::harness::sqlite_conn(db)?;
+            let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
             assert_eq!(ok, "ok");
-            let bad: i64 = sqlx::query_scalar(MISCOUNTED).fetch_one(&mut c).await?;
+            let bad: i64 = c.query_row(MISCOUNTED, [], |r| r.get(0))?;
             assert_eq!(bad, 0);
-            check(sqlx::query_as(VERSIONS).fetch_all(&mut c).await?);
+            check(
+                c.prepare(VERSIONS)?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_, _>>()?,
+            );
         }
         None => {
             let mut c = sqlx::PgConnection::connect(db).await?;

@@ -29,10 +29,7 @@ async fn counts(url: &str) -> Result<BTreeMap<String, i64>, Box<dyn std::error::
     for t in TABLES {
         let sql = format!("SELECT COUNT(*) FROM {t}");
         let n: i64 = if url.starts_with("sqlite:") {
-            let mut c = sqlx::SqliteConnection::connect(url).await?;
-            let n = sqlx::query_scalar(&sql).fetch_one(&mut c).await?;
-            c.close().await?;
-            n
+            crate::harness::sqlite_conn(url)?.query_row(&sql, [], |r| r.get(0))?
         } else {
             let mut c = sqlx::PgConnection::connect(url).await?;
             let n = sqlx::query_scalar(&sql).fetch_one(&mut c).await?;

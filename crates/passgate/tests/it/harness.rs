@@ -325,9 +325,7 @@ impl TestServer {
         use sqlx::Connection;
         match self.backend {
             Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.db_url).await?;
-                sqlx::query(statement).execute(&mut conn).await?;
-                conn.close().await?;
+                sqlite_conn(&self.db_url)?.execute_batch(statement)?;
             }
             Backend::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(&self.db_url).await?;
@@ -483,4 +481,13 @@ pub fn test_python(test: &str, needs: &str) -> Option<String> {
         );
     }
     python
+}
+
+/// A direct connection to the SQLite database of `url` (from outside the server, as an
+/// operator's tool would be), waiting up to 10 s for the server's write lock.
+pub fn sqlite_conn(url: &str) -> Result<rusqlite::Connection, Box<dyn std::error::Error>> {
+    let file = passgate_store::sqlite_file(url).ok_or("not a sqlite: URL")?;
+    let conn = rusqlite::Connection::open(file)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
 }
