@@ -178,10 +178,7 @@ pub(crate) fn get_feedback(score: Score, sequence: &[Match]) -> Option<Feedback>
         return None;
     }
 
-    let longest_match = sequence
-        .iter()
-        .max_by_key(|x| x.token.chars().count())
-        .unwrap();
+    let longest_match = sequence.iter().max_by_key(|x| x.token.chars().count())?;
     let mut feedback = get_match_feedback(longest_match, sequence.len() == 1);
     let extra_feedback = Suggestion::AddAnotherWordOrTwo;
 
@@ -279,7 +276,7 @@ fn get_dictionary_match_feedback(
         return Feedback::default();
     }
 
-    if word.chars().next().unwrap().is_uppercase() {
+    if word.chars().next().is_some_and(char::is_uppercase) {
         suggestions.push(Suggestion::CapitalizationDoesntHelpVeryMuch);
     } else if word.chars().all(char::is_uppercase) {
         suggestions.push(Suggestion::AllUppercaseIsAlmostAsEasyToGuessAsAllLowercase);
@@ -299,6 +296,8 @@ fn get_dictionary_match_feedback(
 }
 
 #[cfg(test)]
+// Upstream's tests, kept as written: a failed unwrap is a failed test.
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

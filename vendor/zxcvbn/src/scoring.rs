@@ -238,14 +238,18 @@ pub fn most_guessable_match_sequence(
         let mut l = None;
         let mut g = None;
         for (candidate_l, candidate_g) in &optimal.g[k] {
-            if g.is_none() || *candidate_g < *g.as_ref().unwrap() {
+            if g.is_none_or(|g| *candidate_g < g) {
                 l = Some(*candidate_l);
                 g = Some(*candidate_g);
             }
         }
 
         loop {
-            let m = &optimal.m[k][&l.unwrap()];
+            // passgate's fork: upstream indexes here; a sequence that is not there ends the
+            // walk instead of panicking (the estimator always records it).
+            let Some(m) = l.and_then(|l| optimal.m[k].get(&l)) else {
+                return optimal_match_sequence;
+            };
             optimal_match_sequence.insert(0, m.clone());
             if m.i == 0 {
                 return optimal_match_sequence;
@@ -337,9 +341,9 @@ fn estimate_guesses_for_len(m: &mut Match, password_len: usize) -> u64 {
     } else {
         1
     };
-    let guesses = m.pattern.estimate(&m.token);
-    m.guesses = Some(cmp::max(guesses, min_guesses));
-    m.guesses.unwrap()
+    let guesses = cmp::max(m.pattern.estimate(&m.token), min_guesses);
+    m.guesses = Some(guesses);
+    guesses
 }
 
 trait Estimator {
@@ -381,8 +385,8 @@ fn uppercase_variations(token: &str) -> u64 {
     // a capitalized token is the most common capitalization scheme,
     // so it only doubles the search space (uncapitalized + capitalized).
     // allcaps and end-capitalized are common enough too, underestimate as 2x factor to be safe.
-    if ((token.chars().next().unwrap().is_uppercase()
-        || token.chars().last().unwrap().is_uppercase())
+    if ((token.chars().next().is_some_and(char::is_uppercase)
+        || token.chars().last().is_some_and(char::is_uppercase))
         && token.chars().filter(|&c| c.is_uppercase()).count() == 1)
         || token.chars().all(char::is_uppercase)
     {
@@ -402,8 +406,12 @@ fn l33t_variations(pattern: &DictionaryPattern, token: &str) -> u64 {
     if !pattern.l33t {
         return 1;
     }
+    // A l33t match always carries its substitutions (passgate's fork: checked, not unwrapped).
+    let Some(sub) = pattern.sub.as_ref() else {
+        return 1;
+    };
     let mut variations = 1;
-    for (subbed, unsubbed) in pattern.sub.as_ref().unwrap() {
+    for (subbed, unsubbed) in sub {
         // lower-case match.token before calculating: capitalization shouldn't affect l33t calc.
         let token = token.to_lowercase();
         let subbed = token.chars().filter(|c| c == subbed).count();
@@ -504,7 +512,10 @@ impl Estimator for RepeatPattern {
 
 impl Estimator for SequencePattern {
     fn estimate(&mut self, token: &str) -> u64 {
-        let first_chr = token.chars().next().unwrap();
+        // An empty token has no guesses (passgate's fork: upstream unwrapped here).
+        let Some(first_chr) = token.chars().next() else {
+            return 0;
+        };
         // lower guesses for obvious starting points
         let mut base_guesses = if ['a', 'A', 'z', 'Z', '0', '1', '9'].contains(&first_chr) {
             4
@@ -531,8 +542,12 @@ impl Estimator for RegexPattern {
         } else {
             match &*self.regex_name {
                 "recent_year" => {
-                    let year_space =
-                        (self.regex_match[0].parse::<i32>().unwrap() - *REFERENCE_YEAR).abs();
+                    // The match is four digits (19xx or 20xx), so it always parses.
+                    let year_space = self
+                        .regex_match
+                        .first()
+                        .and_then(|y| y.parse::<i32>().ok())
+                        .map_or(MIN_YEAR_SPACE, |y| (y - *REFERENCE_YEAR).abs());
                     cmp::max(year_space, MIN_YEAR_SPACE) as u64
                 }
                 _ => unreachable!(),

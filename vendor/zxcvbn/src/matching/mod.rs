@@ -568,7 +568,9 @@ impl Matcher for SequenceMatch {
             let delta_abs = delta.abs();
             if (j - i > 1 || delta_abs == 1) && (0 < delta_abs && delta_abs <= MAX_DELTA) {
                 let token = password.chars().take(j + 1).skip(i).collect::<String>();
-                let first_chr = token.chars().next().unwrap();
+                let Some(first_chr) = token.chars().next() else {
+                    return;
+                };
                 let (sequence_name, sequence_space) = if first_chr.is_lowercase() {
                     ("lower", 26)
                 } else if first_chr.is_uppercase() {
@@ -633,12 +635,14 @@ impl Matcher for RegexMatch {
         let mut matches = Vec::new();
         for (&name, regex) in REGEXES.iter() {
             for capture in regex.captures_iter(password) {
-                let m = capture.get(0).unwrap();
+                let Some(m) = capture.get(0) else {
+                    continue;
+                };
                 let pattern = MatchPattern::Regex(RegexPattern {
                     regex_name: name.to_owned(),
                     regex_match: capture
                         .iter()
-                        .map(|x| x.unwrap().as_str().to_string())
+                        .map(|x| x.map_or_else(String::new, |x| x.as_str().to_string()))
                         .collect(),
                 });
                 let (i, j) = (
@@ -661,7 +665,7 @@ impl Matcher for RegexMatch {
 lazy_static! {
     static ref REGEXES: HashMap<&'static str, Regex> = {
         let mut table = HashMap::with_capacity(1);
-        table.insert("recent_year", Regex::new(r"19[0-9]{2}|20[0-9]{2}").unwrap());
+        table.insert("recent_year", constant_regex(r"19[0-9]{2}|20[0-9]{2}"));
         table
     };
 }
@@ -708,12 +712,15 @@ impl Matcher for DateMatch {
                 let token = CharIndexableStr::from(token_str);
                 let mut candidates = Vec::new();
                 for &(k, l) in &DATE_SPLITS[&token.char_count()] {
-                    let ymd = map_ints_to_ymd(
-                        token.char_index(0..k).parse().unwrap(),
-                        token.char_index(k..l).parse().unwrap(),
-                        token.char_index(l..j + 1).parse().unwrap(),
-                    );
-                    if let Some(ymd) = ymd {
+                    // Digits only (the regex above), at most 8: every part parses.
+                    let (Ok(a), Ok(b), Ok(c)) = (
+                        token.char_index(0..k).parse(),
+                        token.char_index(k..l).parse(),
+                        token.char_index(l..j + 1).parse(),
+                    ) else {
+                        continue;
+                    };
+                    if let Some(ymd) = map_ints_to_ymd(a, b, c) {
                         candidates.push(ymd);
                     }
                 }
@@ -729,7 +736,9 @@ impl Matcher for DateMatch {
                 let metric = |candidate: &(i32, i8, i8)| {
                     (candidate.0 - *super::scoring::REFERENCE_YEAR).abs()
                 };
-                let best_candidate = candidates.iter().min_by_key(|&c| metric(c)).unwrap();
+                let Some(best_candidate) = candidates.iter().min_by_key(|&c| metric(c)) else {
+                    continue;
+                };
                 let pattern = MatchPattern::Date(DatePattern {
                     separator: String::new(),
                     year: best_candidate.0,
@@ -755,24 +764,23 @@ impl Matcher for DateMatch {
                     }
                     let token = char_indexable.char_index(i..j + 1);
                     let (ymd, separator) = {
-                        let captures = MAYBE_DATE_WITH_SEPARATOR_REGEX.captures(token);
-                        if captures.is_none() {
+                        let Some(captures) = MAYBE_DATE_WITH_SEPARATOR_REGEX.captures(token) else {
                             continue;
-                        }
-                        let captures = captures.unwrap();
+                        };
                         if captures[2] != captures[4] {
                             // Original code uses regex backreferences, Rust doesn't support these.
                             // Need to manually test that group 2 and 4 are the same
                             continue;
                         }
-                        (
-                            map_ints_to_ymd(
-                                captures[1].parse().unwrap(),
-                                captures[3].parse().unwrap(),
-                                captures[5].parse().unwrap(),
-                            ),
-                            captures[2].to_string(),
-                        )
+                        // Groups 1, 3, 5 are 1 to 4 digits: they always parse.
+                        let (Ok(a), Ok(b), Ok(c)) = (
+                            captures[1].parse(),
+                            captures[3].parse(),
+                            captures[5].parse(),
+                        ) else {
+                            continue;
+                        };
+                        (map_ints_to_ymd(a, b, c), captures[2].to_string())
                     };
                     if let Some(ymd) = ymd {
                         let pattern = MatchPattern::Date(DatePattern {
@@ -912,8 +920,15 @@ lazy_static! {
         table.insert(8, vec![(2, 4), (4, 6)]);
         table
     };
-    static ref MAYBE_DATE_NO_SEPARATOR_REGEX: Regex = Regex::new(r"^[0-9]{4,8}$").unwrap();
-    static ref MAYBE_DATE_WITH_SEPARATOR_REGEX: Regex = Regex::new(r"^([0-9]{1,4})([\s/\\_.-])([0-9]{1,2})([\s/\\_.-])([0-9]{1,4})$").unwrap();
+    static ref MAYBE_DATE_NO_SEPARATOR_REGEX: Regex = constant_regex(r"^[0-9]{4,8}$");
+    static ref MAYBE_DATE_WITH_SEPARATOR_REGEX: Regex = constant_regex(r"^([0-9]{1,4})([\s/\\_.-])([0-9]{1,2})([\s/\\_.-])([0-9]{1,4})$");
+}
+
+/// Compiles one of this module's constant patterns. (passgate's fork: the one place that
+/// may panic, and only on a pattern written here; every pattern is compiled by the tests.)
+#[allow(clippy::expect_used)]
+fn constant_regex(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("a constant pattern of the matchers compiles")
 }
 
 #[cfg(test)]
@@ -994,6 +1009,8 @@ mod repeat_equivalence {
 }
 
 #[cfg(test)]
+// Upstream's tests, kept as written: a failed unwrap is a failed test.
+#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::matching;
     use crate::matching::patterns::*;
