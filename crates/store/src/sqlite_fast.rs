@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use passgate_core::domain::{TokenHash, UserId};
 use passgate_core::store::{AppTokenRecord, SessionRecord, ThrottleRow, UserLookup, UserRecord};
 use passgate_core::CoreError;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 /// How many idle fast connections are kept (one per thread that reads at the same time).
 const MAX_IDLE: usize = 8;
@@ -49,15 +49,8 @@ impl FastReader {
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        // Never wait for a lock: fall back to the asynchronous path instead.
-        conn.busy_timeout(std::time::Duration::ZERO)?;
-        // Belt and braces: this connection must never write.
-        conn.pragma_update(None, "query_only", true)?;
-        Ok(conn)
+        // Never wait for a lock: fall back to the blocking readers instead.
+        crate::sqlite_read::open_reader(&self.path, std::time::Duration::ZERO)
     }
 
     /// Runs `f` on an idle fast connection (opening one if none is idle). `None` when the

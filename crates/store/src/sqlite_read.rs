@@ -75,7 +75,7 @@ impl Readers {
             let taken = inner.idle.lock().ok().and_then(|mut idle| idle.pop());
             let conn = match taken {
                 Some(c) => c,
-                None => open(&inner.path)?,
+                None => open_reader(&inner.path, BUSY_TIMEOUT)?,
             };
             let result = f(&conn);
             if let Ok(mut idle) = inner.idle.lock() {
@@ -91,12 +91,15 @@ impl Readers {
     }
 }
 
-fn open(path: &Path) -> rusqlite::Result<Connection> {
+/// A read connection of the file at `path` that waits `busy` for another process's lock and
+/// can never write (`query_only`). Opened read-write so it may create the WAL index files;
+/// shared with the inline readers ([`crate::sqlite_fast`]), which wait for nothing.
+pub(crate) fn open_reader(path: &Path, busy: Duration) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.busy_timeout(busy)?;
     conn.pragma_update(None, "query_only", true)?;
     Ok(conn)
 }
