@@ -155,7 +155,7 @@ pub fn most_guessable_match_sequence(
             pi = pi.saturating_mul(optimal.pi[m.i - 1][&(len - 1)]);
         }
         // calculate the minimization func
-        let mut guesses = (factorial(len) as u64).saturating_mul(pi);
+        let mut guesses = factorial(len).saturating_mul(pi);
         if !exclude_additive {
             let additive = if len == 1 {
                 1
@@ -318,8 +318,21 @@ fn bruteforce_guesses(token_len: usize) -> u64 {
     cmp::max(guesses, min_guesses)
 }
 
-fn factorial(n: usize) -> usize {
-    (1..=n).product()
+/// `n!`, saturating (passgate fork: upstream overflows from 21 matches on).
+fn factorial(n: usize) -> u64 {
+    (1..=n as u64).fold(1u64, u64::saturating_mul)
+}
+
+/// The sum of `terms`, saturating (passgate fork: the estimator's sums and products saturate
+/// at `u64::MAX` instead of overflowing, which panics in debug builds and wraps to a too-low
+/// guess count in release builds upstream).
+fn saturating_sum(terms: impl Iterator<Item = u64>) -> u64 {
+    terms.fold(0, u64::saturating_add)
+}
+
+/// `base` to the power of a character count, saturating.
+fn saturating_pow(base: u64, exponent: usize) -> u64 {
+    base.saturating_pow(u32::try_from(exponent).unwrap_or(u32::MAX))
 }
 
 #[cfg(test)]
@@ -372,9 +385,9 @@ impl Estimator for DictionaryPattern {
         self.uppercase_variations = uppercase_variations;
         self.l33t_variations = l33t_variations;
         self.base_guesses
-            * self.uppercase_variations
-            * self.l33t_variations
-            * if self.reversed { 2 } else { 1 }
+            .saturating_mul(self.uppercase_variations)
+            .saturating_mul(self.l33t_variations)
+            .saturating_mul(if self.reversed { 2 } else { 1 })
     }
 }
 
@@ -397,9 +410,7 @@ fn uppercase_variations(token: &str) -> u64 {
     // the number of ways to lowercase U+L letters with L lowercase letters or less.
     let upper = token.chars().filter(|c| c.is_uppercase()).count();
     let lower = token.chars().filter(|c| c.is_lowercase()).count();
-    (1..=cmp::min(upper, lower))
-        .map(|i| n_ck(upper + lower, i))
-        .sum()
+    saturating_sum((1..=cmp::min(upper, lower)).map(|i| n_ck(upper + lower, i)))
 }
 
 fn l33t_variations(pattern: &DictionaryPattern, token: &str) -> u64 {
@@ -410,7 +421,7 @@ fn l33t_variations(pattern: &DictionaryPattern, token: &str) -> u64 {
     let Some(sub) = pattern.sub.as_ref() else {
         return 1;
     };
-    let mut variations = 1;
+    let mut variations: u64 = 1;
     for (subbed, unsubbed) in sub {
         // lower-case match.token before calculating: capitalization shouldn't affect l33t calc.
         let token = token.to_lowercase();
@@ -420,13 +431,13 @@ fn l33t_variations(pattern: &DictionaryPattern, token: &str) -> u64 {
             // for this sub, password is either fully subbed (444) or fully unsubbed (aaa)
             // treat that as doubling the space (attacker needs to try fully subbed chars in addition to
             // unsubbed.)
-            variations *= 2;
+            variations = variations.saturating_mul(2);
         } else {
             // this case is similar to capitalization:
             // with aa44a, U = 3, S = 2, attacker needs to try unsubbed + one sub + two subs
             let p = cmp::min(unsubbed, subbed);
-            let possibilities: u64 = (1..=p).map(|i| n_ck(unsubbed + subbed, i)).sum();
-            variations *= possibilities;
+            let possibilities = saturating_sum((1..=p).map(|i| n_ck(unsubbed + subbed, i)));
+            variations = variations.saturating_mul(possibilities);
         }
     }
     variations
@@ -466,7 +477,7 @@ impl Estimator for SpatialPattern {
                 guesses = guesses.saturating_add(
                     n_ck(i - 1, j - 1)
                         .saturating_mul(starts)
-                        .saturating_mul(degree.pow(j as u32)),
+                        .saturating_mul(saturating_pow(degree, j)),
                 );
             }
         }
@@ -474,13 +485,14 @@ impl Estimator for SpatialPattern {
         // math is similar to extra guesses of l33t substitutions in dictionary matches.
         let shifted_count = self.shifted_count;
         if shifted_count > 0 {
-            let unshifted_count = len - shifted_count;
+            let unshifted_count = len.saturating_sub(shifted_count);
             if unshifted_count == 0 {
                 guesses = guesses.saturating_mul(2);
             } else {
-                let shifted_variations: u64 = (1..=cmp::min(shifted_count, unshifted_count))
-                    .map(|i| n_ck(shifted_count + unshifted_count, i))
-                    .sum();
+                let shifted_variations = saturating_sum(
+                    (1..=cmp::min(shifted_count, unshifted_count))
+                        .map(|i| n_ck(shifted_count + unshifted_count, i)),
+                );
                 guesses = guesses.saturating_mul(shifted_variations);
             }
         }
@@ -517,7 +529,7 @@ impl Estimator for SequencePattern {
             return 0;
         };
         // lower guesses for obvious starting points
-        let mut base_guesses = if ['a', 'A', 'z', 'Z', '0', '1', '9'].contains(&first_chr) {
+        let mut base_guesses: u64 = if ['a', 'A', 'z', 'Z', '0', '1', '9'].contains(&first_chr) {
             4
         } else if first_chr.is_ascii_digit() {
             10
@@ -531,14 +543,14 @@ impl Estimator for SequencePattern {
             // 2x guesses
             base_guesses *= 2;
         }
-        base_guesses * token.chars().count() as u64
+        base_guesses.saturating_mul(token.chars().count() as u64)
     }
 }
 
 impl Estimator for RegexPattern {
     fn estimate(&mut self, token: &str) -> u64 {
         if CHAR_CLASS_BASES.keys().any(|x| *x == self.regex_name) {
-            CHAR_CLASS_BASES[&*self.regex_name].pow(token.chars().count() as u32)
+            saturating_pow(CHAR_CLASS_BASES[&*self.regex_name], token.chars().count())
         } else {
             match &*self.regex_name {
                 "recent_year" => {
@@ -573,10 +585,10 @@ impl Estimator for DatePattern {
     fn estimate(&mut self, _: &str) -> u64 {
         // base guesses: (year distance from REFERENCE_YEAR) * num_days * num_years
         let year_space = cmp::max((self.year - *REFERENCE_YEAR).abs(), MIN_YEAR_SPACE);
-        let mut guesses = year_space as u64 * 365;
+        let mut guesses = u64::from(year_space.unsigned_abs()).saturating_mul(365);
         // add factor of 4 for separator selection (one of ~4 choices)
         if !self.separator.is_empty() {
-            guesses *= 4;
+            guesses = guesses.saturating_mul(4);
         }
         guesses
     }
@@ -1022,6 +1034,45 @@ mod tests {
             })
             .sum::<u64>();
         assert_eq!(p.estimate(token), guesses);
+    }
+
+    /// passgate fork: a keyboard walk with many turns saturates at `u64::MAX` instead of
+    /// overflowing (upstream panics in debug builds and wraps in release; found by fuzzing).
+    #[test]
+    fn test_spatial_guesses_saturate_with_many_turns() {
+        let mut p = SpatialPattern {
+            graph: "qwerty".to_string(),
+            turns: 40,
+            shifted_count: 20,
+        };
+        let token: String = "%$%4q%$%$$p4p%$%$p4p%$%4p%$%$p4p%$%$p4p%$%".to_string();
+        assert_eq!(p.estimate(&token), u64::MAX);
+    }
+
+    /// passgate fork: the estimator's sums and products saturate, so every password scores.
+    #[test]
+    fn test_whole_estimate_of_a_long_keyboard_walk_saturates() {
+        let password = "%$%4q%$%$$p4p%$%$p4p%$%4p%$%$p4p%$%$p4p%$%";
+        let result = crate::zxcvbn(password, &[]);
+        assert_eq!(u8::from(result.score()), 4);
+    }
+
+    #[test]
+    fn test_factorial_saturates() {
+        assert_eq!(scoring::factorial(0), 1);
+        assert_eq!(scoring::factorial(20), 2_432_902_008_176_640_000);
+        assert_eq!(scoring::factorial(21), u64::MAX);
+        assert_eq!(scoring::factorial(64), u64::MAX);
+    }
+
+    #[test]
+    fn test_dictionary_guesses_saturate() {
+        let mut p = DictionaryPattern {
+            rank: usize::MAX,
+            reversed: true,
+            ..DictionaryPattern::default()
+        };
+        assert_eq!(p.estimate("PaSsWoRd"), u64::MAX);
     }
 
     #[test]

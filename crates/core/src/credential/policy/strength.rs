@@ -91,4 +91,13 @@ mod tests {
         let s = "x".repeat(10_000);
         assert!(estimate(&s, &[]).score <= 2);
     }
+
+    /// Found by the `password_strength` fuzz target: a shifted keyboard walk with many turns
+    /// overflowed the fork's guess arithmetic (a panic in debug builds, a wrapped, too-low
+    /// count in release). The arithmetic now saturates and the password gets a verdict.
+    #[test]
+    fn long_shifted_keyboard_walk_gets_a_verdict() {
+        let verdict = estimate("%$%4q%$%$$p4p%$%$p4p%$%4p%$%$p4p%$%$p4p%$%", &[]);
+        assert!(verdict.score <= 4, "{verdict:?}");
+    }
 }
