@@ -306,8 +306,7 @@ fn bruteforce_match_guesses(token_len: usize, password_len: usize) -> u64 {
 /// The guesses of a bruteforce pattern of `token_len` characters.
 fn bruteforce_guesses(token_len: usize) -> u64 {
     // (passgate fork: one saturating power instead of a multiplication per character.)
-    let guesses =
-        BRUTEFORCE_CARDINALITY.saturating_pow(token_len.max(1).min(u32::MAX as usize) as u32);
+    let guesses = saturating_pow(BRUTEFORCE_CARDINALITY, token_len.max(1));
     // small detail: make bruteforce matches at minimum one guess bigger than smallest allowed
     // submatch guesses, such that non-bruteforce submatches over the same [i..j] take precedence.
     let min_guesses = if token_len == 1 {
